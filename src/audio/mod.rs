@@ -1,0 +1,1 @@
+//! Audio processing: G.711 codecs, resampling, voice activity, in-band DTMF, decoding, recording.

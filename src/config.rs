@@ -1,0 +1,1 @@
+//! Configuration: a TOML file, overridden by RECOBRA_* environment variables and by flags.

@@ -1,0 +1,1 @@
+//! Fetching and checking speech models.

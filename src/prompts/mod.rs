@@ -1,0 +1,1 @@
+//! The per-locale prompt catalog and its rendered audio.

@@ -1,0 +1,1 @@
+//! Offline speech recognition with Vosk.

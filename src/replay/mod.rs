@@ -1,0 +1,1 @@
+//! The QA replay tool: plays the telephony platform against a running server.

@@ -1,0 +1,1 @@
+//! The call session: a state machine joining audio, recognition, playback and the dialogue.

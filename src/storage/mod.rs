@@ -1,0 +1,1 @@
+//! SQLite persistence: calls and their event journal, accounts, outcomes.
