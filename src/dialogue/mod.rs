@@ -7,6 +7,9 @@
 use serde::Serialize;
 
 pub mod demo;
+pub mod nlu;
+pub mod outcome;
+pub mod speak;
 
 /// What the session knows about a call when the dialogue starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -57,6 +60,11 @@ pub enum Action {
     Listen(ListenSpec),
     /// Hand the caller to a person.
     Transfer(Transfer),
+    /// Store an outcome of the call (an agreement, a refusal, a satisfaction score) now,
+    /// so a hang-up right after it loses nothing.
+    SaveOutcome(outcome::Outcome),
+    /// Send the caller a payment link through the configured sender.
+    SendPaymentLink(outcome::PaymentLinkRequest),
     /// End the call after the queued prompts have played.
     Hangup {
         /// Why the dialogue ended the call, stored as the call's end reason.
