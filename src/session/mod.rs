@@ -1,1 +1,4 @@
 //! The call session: a state machine joining audio, recognition, playback and the dialogue.
+
+pub mod listener;
+pub mod player;

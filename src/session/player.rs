@@ -1,0 +1,293 @@
+//! Prompt playback: paces prompt audio out in whole 20 ms frames, tracks which prompts the
+//! caller actually heard, and handles `clear` (barge-in).
+//!
+//! The platform plays the audio it receives in order and in real time. The player keeps its
+//! own copy of that playout timeline (`playout_end_ms`), so it knows at any moment how much
+//! of each prompt has reached the caller's ear, and it never sends more than `lead_ms` of
+//! audio ahead of it. Every prompt ends with a marker; the platform reports the marker once
+//! the prompt has finished playing. After a clear the platform also reports every pending
+//! marker at once: those reports are expected and ignored, because the clear already
+//! decided how much of each prompt was heard.
+
+use std::collections::VecDeque;
+use std::sync::Arc;
+
+use crate::transport::FRAME_SAMPLES;
+
+/// Duration of one frame, in milliseconds.
+pub const FRAME_MS: u64 = 20;
+
+/// A prompt ready to play: audio at 8 kHz and how it may be interrupted.
+#[derive(Debug, Clone)]
+pub struct QueuedPrompt {
+    /// Label for the journal (the catalog ids of its segments, joined).
+    pub label: String,
+    /// 8 kHz mono PCM.
+    pub audio: Arc<[i16]>,
+    /// Whether caller speech or a keypress may cut it short.
+    pub interruptible: bool,
+}
+
+/// How a prompt's playback ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PlaybackReport {
+    /// The prompt's label.
+    pub label: String,
+    /// Milliseconds of audio in the prompt.
+    pub duration_ms: u64,
+    /// Milliseconds the caller heard before it finished or was cleared.
+    pub heard_ms: u64,
+    /// True when a clear cut the prompt short.
+    pub interrupted: bool,
+}
+
+/// Something the player asks the transport to send.
+#[derive(Debug, Clone, PartialEq)]
+pub enum PlayerOutput {
+    /// One 20 ms frame of 8 kHz PCM.
+    Frame(Vec<i16>),
+    /// A marker after the last frame of a prompt.
+    Marker(String),
+}
+
+#[derive(Debug)]
+struct Playing {
+    prompt: QueuedPrompt,
+    marker: String,
+    /// Samples already sent.
+    sent: usize,
+    /// Call time at which the prompt's first frame starts playing at the phone, once sent.
+    playout_start_ms: Option<u64>,
+    /// True once the marker went out.
+    marker_sent: bool,
+}
+
+/// The prompt player of one call.
+#[derive(Debug)]
+pub struct Player {
+    lead_ms: u64,
+    queue: VecDeque<Playing>,
+    next_marker: u64,
+    /// Call time at which everything sent so far will have finished playing.
+    playout_end_ms: u64,
+    /// Markers sent before a clear, whose (meaningless) reports are still expected.
+    cleared_markers: Vec<String>,
+}
+
+impl Player {
+    /// Creates a player that keeps at most `lead_ms` of audio queued at the platform.
+    pub fn new(lead_ms: u64) -> Self {
+        Self {
+            lead_ms,
+            queue: VecDeque::new(),
+            next_marker: 1,
+            playout_end_ms: 0,
+            cleared_markers: Vec::new(),
+        }
+    }
+
+    /// Queues a prompt after those already queued.
+    pub fn enqueue(&mut self, prompt: QueuedPrompt) {
+        let marker = format!("prompt-{}", self.next_marker);
+        self.next_marker += 1;
+        self.queue.push_back(Playing { prompt, marker, sent: 0, playout_start_ms: None, marker_sent: false });
+    }
+
+    /// Sends the frames (and markers) due at call time `now_ms`, appending them to `out`.
+    pub fn poll(&mut self, now_ms: u64, out: &mut Vec<PlayerOutput>) {
+        self.playout_end_ms = self.playout_end_ms.max(now_ms);
+
+        for playing in self.queue.iter_mut() {
+            if playing.marker_sent {
+                continue;
+            }
+
+            while playing.sent < playing.prompt.audio.len() && self.playout_end_ms < now_ms + self.lead_ms {
+                if playing.playout_start_ms.is_none() {
+                    playing.playout_start_ms = Some(self.playout_end_ms);
+                }
+                let end = (playing.sent + FRAME_SAMPLES).min(playing.prompt.audio.len());
+                let mut frame = playing.prompt.audio[playing.sent..end].to_vec();
+                // The platform plays only whole frames, so the last one is padded with silence.
+                frame.resize(FRAME_SAMPLES, 0);
+                out.push(PlayerOutput::Frame(frame));
+                playing.sent = end;
+                self.playout_end_ms += FRAME_MS;
+            }
+
+            if playing.sent < playing.prompt.audio.len() {
+                return;
+            }
+
+            if playing.playout_start_ms.is_none() {
+                playing.playout_start_ms = Some(self.playout_end_ms);
+            }
+            out.push(PlayerOutput::Marker(playing.marker.clone()));
+            playing.marker_sent = true;
+        }
+    }
+
+    /// Handles a marker reported by the platform. Returns the report of the prompt it
+    /// closes, or `None` for a marker that a clear already accounted for.
+    pub fn marker_reached(&mut self, name: &str) -> Option<PlaybackReport> {
+        if let Some(index) = self.cleared_markers.iter().position(|cleared| cleared == name) {
+            self.cleared_markers.swap_remove(index);
+            return None;
+        }
+
+        let index = self.queue.iter().position(|playing| playing.marker == name)?;
+        // Markers come back in order, so every prompt before this one has finished too.
+        let mut report = None;
+        for playing in self.queue.drain(..=index) {
+            report = Some(PlaybackReport {
+                duration_ms: duration_ms(playing.prompt.audio.len()),
+                heard_ms: duration_ms(playing.prompt.audio.len()),
+                label: playing.prompt.label,
+                interrupted: false,
+            });
+        }
+        report
+    }
+
+    /// Drops all queued audio after a barge-in at call time `now_ms` and returns what the
+    /// caller heard of each dropped prompt. The caller must send a clear to the platform.
+    pub fn clear(&mut self, now_ms: u64) -> Vec<PlaybackReport> {
+        let mut reports = Vec::new();
+        for playing in self.queue.drain(..) {
+            if playing.marker_sent {
+                self.cleared_markers.push(playing.marker.clone());
+            }
+            let sent_ms = duration_ms(playing.sent);
+            let heard_ms = match playing.playout_start_ms {
+                Some(start) => now_ms.saturating_sub(start).min(sent_ms),
+                None => 0,
+            };
+            reports.push(PlaybackReport {
+                label: playing.prompt.label,
+                duration_ms: duration_ms(playing.prompt.audio.len()),
+                heard_ms,
+                interrupted: true,
+            });
+        }
+        self.playout_end_ms = now_ms;
+        reports
+    }
+
+    /// Returns true while any queued prompt has not been reported as played.
+    pub fn is_playing(&self) -> bool {
+        !self.queue.is_empty()
+    }
+
+    /// Returns true while the prompt at the caller's ear (or next to play) may be cut short.
+    pub fn is_interruptible(&self) -> bool {
+        self.queue.front().is_some_and(|playing| playing.prompt.interruptible)
+    }
+}
+
+fn duration_ms(samples: usize) -> u64 {
+    samples as u64 * 1000 / 8000
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn prompt(label: &str, ms: usize, interruptible: bool) -> QueuedPrompt {
+        let audio: Vec<i16> = (0..ms * 8).map(|i| (i % 100) as i16 + 1).collect();
+        QueuedPrompt { label: label.to_owned(), audio: audio.into(), interruptible }
+    }
+
+    fn frames(out: &[PlayerOutput]) -> usize {
+        out.iter().filter(|o| matches!(o, PlayerOutput::Frame(_))).count()
+    }
+
+    #[test]
+    fn lead_limits_frames_ahead() {
+        let mut player = Player::new(400);
+        player.enqueue(prompt("long", 2_000, true));
+
+        let mut out = Vec::new();
+        player.poll(0, &mut out);
+        assert_eq!(frames(&out), 20, "400 ms of lead is 20 frames");
+
+        out.clear();
+        player.poll(20, &mut out);
+        assert_eq!(frames(&out), 1, "each 20 ms of call time releases one frame");
+
+        out.clear();
+        player.poll(20, &mut out);
+        assert_eq!(frames(&out), 0, "no new call time, no new frame");
+    }
+
+    #[test]
+    fn frames_are_whole_and_padded() {
+        let mut player = Player::new(400);
+        player.enqueue(prompt("short", 25, true));
+
+        let mut out = Vec::new();
+        player.poll(0, &mut out);
+
+        assert_eq!(frames(&out), 2);
+        for output in &out {
+            if let PlayerOutput::Frame(frame) = output {
+                assert_eq!(frame.len(), FRAME_SAMPLES);
+            }
+        }
+        let PlayerOutput::Frame(last) = &out[1] else { panic!("second output is a frame") };
+        assert!(last[40..].iter().all(|&s| s == 0), "padding after the last 5 ms is silence");
+        assert_eq!(out[2], PlayerOutput::Marker("prompt-1".into()));
+    }
+
+    #[test]
+    fn marker_reports_full_playback() {
+        let mut player = Player::new(400);
+        player.enqueue(prompt("a", 100, true));
+        let mut out = Vec::new();
+        player.poll(0, &mut out);
+
+        let report = player.marker_reached("prompt-1").expect("marker closes the prompt");
+
+        assert_eq!(report.heard_ms, 100);
+        assert!(!report.interrupted);
+        assert!(!player.is_playing());
+    }
+
+    #[test]
+    fn clear_reports_heard_part_and_ignores_stale_markers() {
+        let mut player = Player::new(400);
+        player.enqueue(prompt("first", 200, true));
+        player.enqueue(prompt("second", 1_000, true));
+        let mut out = Vec::new();
+        for now in (0..=300).step_by(20) {
+            player.poll(now, &mut out);
+        }
+
+        let reports = player.clear(300);
+
+        assert_eq!(reports.len(), 2);
+        assert_eq!(reports[0].label, "first");
+        assert_eq!(reports[0].heard_ms, 200, "first prompt played out before the clear");
+        assert_eq!(reports[1].label, "second");
+        assert_eq!(reports[1].heard_ms, 100, "second prompt started playing at 200 ms");
+        assert!(reports[1].interrupted);
+        assert_eq!(player.marker_reached("prompt-1"), None, "echo after clear is not a finished prompt");
+        assert!(!player.is_playing());
+    }
+
+    #[test]
+    fn prompt_after_clear_gets_fresh_marker() {
+        let mut player = Player::new(400);
+        player.enqueue(prompt("a", 40, true));
+        let mut out = Vec::new();
+        player.poll(0, &mut out);
+        player.clear(10);
+
+        player.enqueue(prompt("b", 40, true));
+        out.clear();
+        player.poll(10, &mut out);
+
+        assert_eq!(out.last(), Some(&PlayerOutput::Marker("prompt-2".into())));
+        assert_eq!(player.marker_reached("prompt-1"), None);
+        assert_eq!(player.marker_reached("prompt-2").map(|r| r.label), Some("b".into()));
+    }
+}
