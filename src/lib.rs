@@ -26,6 +26,7 @@ pub mod models;
 pub mod prompts;
 pub mod recognition;
 pub mod replay;
+pub mod server;
 pub mod session;
 pub mod storage;
 pub mod transport;

@@ -72,6 +72,8 @@ pub struct Player {
     playout_end_ms: u64,
     /// Markers sent before a clear, whose (meaningless) reports are still expected.
     cleared_markers: Vec<String>,
+    /// Frames sent after the phone had already run out of audio in the middle of a prompt.
+    late_frames: u64,
 }
 
 impl Player {
@@ -83,6 +85,7 @@ impl Player {
             next_marker: 1,
             playout_end_ms: 0,
             cleared_markers: Vec::new(),
+            late_frames: 0,
         }
     }
 
@@ -95,6 +98,11 @@ impl Player {
 
     /// Sends the frames (and markers) due at call time `now_ms`, appending them to `out`.
     pub fn poll(&mut self, now_ms: u64, out: &mut Vec<PlayerOutput>) {
+        let mid_prompt = self.queue.front().is_some_and(|playing| playing.sent > 0 && !playing.marker_sent);
+        if mid_prompt && self.playout_end_ms < now_ms {
+            // The phone played everything sent and waited for more: an audible gap.
+            self.late_frames += (now_ms - self.playout_end_ms).div_ceil(FRAME_MS);
+        }
         self.playout_end_ms = self.playout_end_ms.max(now_ms);
 
         for playing in self.queue.iter_mut() {
@@ -173,6 +181,11 @@ impl Player {
         reports
     }
 
+    /// Frames that reached the phone after its audio ran out mid-prompt, since the call began.
+    pub fn late_frames(&self) -> u64 {
+        self.late_frames
+    }
+
     /// Returns true while any queued prompt has not been reported as played.
     pub fn is_playing(&self) -> bool {
         !self.queue.is_empty()
@@ -217,6 +230,19 @@ mod tests {
         out.clear();
         player.poll(20, &mut out);
         assert_eq!(frames(&out), 0, "no new call time, no new frame");
+    }
+
+    #[test]
+    fn gap_in_polling_counts_late_frames() {
+        let mut player = Player::new(100);
+        player.enqueue(prompt("long", 1_000, true));
+        let mut out = Vec::new();
+        player.poll(0, &mut out);
+        assert_eq!(player.late_frames(), 0);
+
+        player.poll(300, &mut out);
+
+        assert_eq!(player.late_frames(), 10, "200 ms of silence at the phone is 10 frames");
     }
 
     #[test]

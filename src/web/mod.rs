@@ -1,1 +1,214 @@
 //! The HTTP server: Twilio webhook and media socket, call API, health and metrics.
+//!
+//! Routes:
+//! - `POST /twilio/voice`: inbound-call webhook; returns TwiML connecting the call to the
+//!   media socket.
+//! - `GET /twilio/media`: the Media Streams WebSocket.
+//! - `GET /api/calls/{call_sid}`: a call with its journal and outcome, as JSON.
+//! - `GET /healthz`, `GET /readyz`, `GET /metrics`.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use axum::Router;
+use axum::extract::ws::WebSocketUpgrade;
+use axum::extract::{Form, OriginalUri, Path, State};
+use axum::http::{HeaderMap, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use axum::routing::{get, post};
+use serde_json::json;
+use tracing::{info, warn};
+
+use crate::session::driver::{CallServices, run_twilio_call};
+use crate::storage::Store;
+use crate::transport::twilio::{signature, twiml};
+
+pub mod metrics;
+
+/// Settings the HTTP layer checks on each request.
+#[derive(Debug, Clone, Default)]
+pub struct WebSettings {
+    /// Public base URL (`https://host`), when configured.
+    pub public_base_url: Option<String>,
+    /// Twilio auth token for request signatures; `None` disables the checks.
+    pub twilio_auth_token: Option<String>,
+    /// Whether `X-Forwarded-Proto` and `X-Forwarded-Host` describe the public URL.
+    pub trust_forwarded_headers: bool,
+    /// Bearer token for `/api`; `None` leaves it open (loopback only).
+    pub api_bearer_token: Option<String>,
+    /// Largest WebSocket message accepted, in bytes.
+    pub max_message_bytes: usize,
+    /// Calls accepted at once; further media sockets get 503.
+    pub max_concurrent_calls: usize,
+    /// Folder of the speech model, shown by `/readyz`.
+    pub model_dir: String,
+}
+
+/// Shared state of every request.
+#[derive(Clone)]
+pub struct AppState {
+    /// Per-request settings.
+    pub settings: Arc<WebSettings>,
+    /// What every call shares.
+    pub services: Arc<CallServices>,
+    /// Read access to stored calls.
+    pub store: Store,
+    /// Media sockets currently open.
+    pub open_calls: Arc<AtomicUsize>,
+}
+
+/// Builds the router with every route.
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .route("/twilio/voice", post(twilio_voice))
+        .route("/twilio/media", get(twilio_media))
+        .route("/api/calls/{call_sid}", get(call_by_sid))
+        .route("/healthz", get(|| async { "ok\n" }))
+        .route("/readyz", get(readyz))
+        .route("/metrics", get(metrics_text))
+        .with_state(state)
+}
+
+/// Answers the inbound-call webhook with TwiML that connects the call to the media socket.
+async fn twilio_voice(
+    State(state): State<AppState>,
+    headers: HeaderMap,
+    OriginalUri(uri): OriginalUri,
+    Form(params): Form<Vec<(String, String)>>,
+) -> Response {
+    let path_and_query = uri.path_and_query().map_or("/twilio/voice", |pq| pq.as_str());
+    let settings = &state.settings;
+    let Ok(public_url) = signature::public_url(settings.public_base_url.as_deref(), &headers, path_and_query, settings.trust_forwarded_headers)
+    else {
+        return (StatusCode::BAD_REQUEST, "cannot tell the public URL: no Host header\n").into_response();
+    };
+
+    if let Some(token) = &settings.twilio_auth_token {
+        let provided = headers.get("x-twilio-signature").and_then(|value| value.to_str().ok()).unwrap_or("");
+        if !signature::validate_signature(token, &public_url, &params, provided) {
+            warn!(url = %public_url, "webhook rejected: invalid or missing X-Twilio-Signature");
+            state.services.metrics.rejected_requests.inc();
+            return (StatusCode::FORBIDDEN, "invalid signature\n").into_response();
+        }
+    }
+
+    let param = |name: &str| params.iter().find(|(key, _)| key == name).map(|(_, value)| value.as_str());
+    let call_sid = param("CallSid").unwrap_or("");
+    let caller = param("From").unwrap_or("");
+    info!(call_sid, caller, "inbound call webhook");
+
+    let Ok(stream_url) = signature::public_url(settings.public_base_url.as_deref(), &headers, "/twilio/media", settings.trust_forwarded_headers)
+    else {
+        return (StatusCode::BAD_REQUEST, "cannot tell the public URL: no Host header\n").into_response();
+    };
+    let stream_url = to_websocket_url(&stream_url);
+    let mut parameters = vec![("caller", caller)];
+    if let Some(account) = param("account_id") {
+        parameters.push(("account_id", account));
+    }
+    let body = twiml::connect_stream(&stream_url, &parameters);
+    ([(header::CONTENT_TYPE, "text/xml; charset=utf-8")], body).into_response()
+}
+
+/// Turns `https://host/path` into `wss://host/path` (and `http` into `ws`).
+fn to_websocket_url(url: &str) -> String {
+    if let Some(rest) = url.strip_prefix("https://") {
+        format!("wss://{rest}")
+    } else if let Some(rest) = url.strip_prefix("http://") {
+        format!("ws://{rest}")
+    } else {
+        url.to_owned()
+    }
+}
+
+/// Upgrades the Media Streams socket after checking its signature.
+async fn twilio_media(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    let settings = &state.settings;
+    if let Some(token) = &settings.twilio_auth_token {
+        let Ok(url) = signature::public_url(settings.public_base_url.as_deref(), &headers, "/twilio/media", settings.trust_forwarded_headers)
+        else {
+            return (StatusCode::BAD_REQUEST, "cannot tell the public URL: no Host header\n").into_response();
+        };
+        let wss_url = to_websocket_url(&url);
+        let provided = headers.get("x-twilio-signature").and_then(|value| value.to_str().ok()).unwrap_or("");
+        if !signature::validate_websocket_signature(token, &wss_url, provided) {
+            warn!(url = %wss_url, "media socket rejected: invalid or missing X-Twilio-Signature");
+            state.services.metrics.rejected_requests.inc();
+            return (StatusCode::FORBIDDEN, "invalid signature\n").into_response();
+        }
+    }
+
+    let open = state.open_calls.fetch_add(1, Ordering::SeqCst);
+    if open >= settings.max_concurrent_calls {
+        state.open_calls.fetch_sub(1, Ordering::SeqCst);
+        warn!(open, limit = settings.max_concurrent_calls, "media socket rejected: call limit reached");
+        return (StatusCode::SERVICE_UNAVAILABLE, "call limit reached\n").into_response();
+    }
+
+    let services = state.services.clone();
+    let open_calls = state.open_calls.clone();
+    upgrade
+        .max_message_size(settings.max_message_bytes)
+        .max_frame_size(settings.max_message_bytes)
+        .on_upgrade(move |socket| async move {
+            run_twilio_call(socket, services).await;
+            open_calls.fetch_sub(1, Ordering::SeqCst);
+        })
+}
+
+/// Returns a call with its journal and outcome.
+async fn call_by_sid(State(state): State<AppState>, headers: HeaderMap, Path(call_sid): Path<String>) -> Response {
+    if let Some(rejection) = check_bearer(&state, &headers) {
+        return rejection;
+    }
+    state.services.journal.flush().await;
+    let store = state.store.clone();
+    let sid = call_sid.clone();
+    match tokio::task::spawn_blocking(move || store.call(&sid)).await {
+        Ok(Ok(Some(call))) => axum::Json(call).into_response(),
+        Ok(Ok(None)) => (StatusCode::NOT_FOUND, axum::Json(json!({ "error": format!("call {call_sid} not found") }))).into_response(),
+        Ok(Err(error)) => {
+            warn!(%call_sid, %error, "reading a call failed");
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({ "error": "storage error" }))).into_response()
+        }
+        Err(error) => {
+            warn!(%call_sid, %error, "reading a call panicked");
+            (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({ "error": "internal error" }))).into_response()
+        }
+    }
+}
+
+fn check_bearer(state: &AppState, headers: &HeaderMap) -> Option<Response> {
+    let expected = state.settings.api_bearer_token.as_ref()?;
+    let provided = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "))
+        .unwrap_or("");
+    if subtle::ConstantTimeEq::ct_eq(provided.as_bytes(), expected.as_bytes()).into() {
+        return None;
+    }
+    state.services.metrics.rejected_requests.inc();
+    Some((StatusCode::UNAUTHORIZED, [(header::WWW_AUTHENTICATE, "Bearer")], "missing or invalid bearer token\n").into_response())
+}
+
+/// Reports whether the server takes calls, and whether speech recognition is available.
+async fn readyz(State(state): State<AppState>) -> Response {
+    let speech = state.services.model.is_some();
+    axum::Json(json!({
+        "ready": true,
+        "speech_recognition": speech,
+        "mode": if speech { "voice_and_keypad" } else { "keypad_only" },
+        "model_dir": state.settings.model_dir,
+        "open_calls": state.open_calls.load(Ordering::SeqCst),
+    }))
+    .into_response()
+}
+
+async fn metrics_text(State(state): State<AppState>) -> Response {
+    (
+        [(header::CONTENT_TYPE, "application/openmetrics-text; version=1.0.0; charset=utf-8")],
+        state.services.metrics.render(),
+    )
+        .into_response()
+}

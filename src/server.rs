@@ -1,0 +1,187 @@
+//! `recobra serve`: loads configuration, storage, the speech model and prompts, then serves
+//! calls until SIGINT or SIGTERM.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::AtomicUsize;
+use std::time::Duration;
+
+use anyhow::Context;
+use tokio::sync::watch;
+use tracing::{info, warn};
+
+use crate::config::Config;
+use crate::dialogue::demo::{DemoDialogue, YesNoPhrases};
+use crate::dialogue::{CallContext, Dialogue};
+use crate::prompts::library::PromptLibrary;
+use crate::recognition::SpeechModel;
+use crate::session::call::SessionConfig;
+use crate::session::driver::{CallServices, DialogueFactory};
+use crate::session::listener::ListenerConfig;
+use crate::storage::{Journal, Store};
+use crate::web::metrics::Metrics;
+use crate::web::{AppState, WebSettings, router};
+
+/// Creates the built-in yes/no flow for every call.
+struct DemoFactory {
+    phrases: YesNoPhrases,
+}
+
+impl DialogueFactory for DemoFactory {
+    fn create(&self, _context: &CallContext) -> Box<dyn Dialogue> {
+        Box::new(DemoDialogue::new(self.phrases.clone()))
+    }
+}
+
+/// A server bound to its address and ready to run.
+pub struct Server {
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: watch::Sender<bool>,
+}
+
+impl Server {
+    /// Prepares everything the server needs and binds the listen address.
+    pub async fn bind(config: Config) -> anyhow::Result<Self> {
+        let data_dir = config.data_dir.clone();
+        std::fs::create_dir_all(&data_dir).with_context(|| format!("failed to create data dir {}", data_dir.display()))?;
+
+        let database = data_dir.join("recobra.sqlite");
+        let store = Store::open(&database).with_context(|| format!("failed to open database {}", database.display()))?;
+        let ended = store.end_stale_calls("server_restart")?;
+        if ended > 0 {
+            warn!(calls = ended, "calls left active by a previous run were marked ended");
+        }
+        let journal = Journal::start(&store);
+
+        let model = load_model(&config.model_dir).await;
+
+        let locale_dir = config.prompts_dir.join(&config.locale);
+        let prompts_dir = config.prompts_dir.clone();
+        let locale = config.locale.clone();
+        let speech_cache = data_dir.join("cache").join("speech");
+        let prompts = tokio::task::spawn_blocking(move || PromptLibrary::load(&prompts_dir, &locale, Some(speech_cache)))
+            .await?
+            .context("failed to load prompts")?;
+        let phrases = YesNoPhrases::load(&locale_dir.join("grammar.toml"))?;
+
+        let (shutdown, shutdown_receiver) = watch::channel(false);
+        let audio = &config.audio;
+        let services = CallServices {
+            session: SessionConfig {
+                playback_lead_ms: u64::from(audio.playback_lead_ms),
+                listener: ListenerConfig {
+                    trailing_silence_ms: u64::from(audio.trailing_silence_ms),
+                    barge_in_min_speech_ms: u64::from(audio.barge_in_min_speech_ms),
+                },
+                barge_in_threshold_boost_db: audio.barge_in_threshold_boost_db,
+                vad: Default::default(),
+                speech_available: model.is_some(),
+            },
+            journal,
+            metrics: Arc::new(Metrics::new()),
+            model,
+            prompts: Arc::new(prompts),
+            dialogues: Arc::new(DemoFactory { phrases }),
+            recordings_dir: config.recording.enabled.then(|| data_dir.join("recordings")),
+            media_timeout: Duration::from_millis(config.session.media_timeout_ms),
+            ping_interval: Duration::from_millis(config.session.ping_interval_ms),
+            shutdown: shutdown_receiver,
+        };
+
+        let settings = WebSettings {
+            public_base_url: config.public_base_url.clone(),
+            twilio_auth_token: if config.twilio.danger_disable_signature_check { None } else { config.twilio.auth_token.clone() },
+            trust_forwarded_headers: config.twilio.trust_forwarded_headers,
+            api_bearer_token: config.api.bearer_token.clone(),
+            max_message_bytes: config.session.max_message_bytes,
+            max_concurrent_calls: config.session.max_concurrent_calls,
+            model_dir: config.model_dir.display().to_string(),
+        };
+        if config.twilio.danger_disable_signature_check {
+            warn!("DANGER: Twilio signature checks are disabled; anyone who reaches this server can open calls");
+        }
+
+        let listener = tokio::net::TcpListener::bind(config.listen)
+            .await
+            .with_context(|| format!("failed to listen on {}", config.listen))?;
+        let state = AppState { settings: Arc::new(settings), services: Arc::new(services), store, open_calls: Arc::new(AtomicUsize::new(0)) };
+        Ok(Self { listener, state, shutdown })
+    }
+
+    /// The address the server listens on.
+    pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
+        self.listener.local_addr()
+    }
+
+    /// Serves until `stop` resolves, then ends every call and flushes the journal.
+    pub async fn run(self, stop: impl std::future::Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+        let Self { listener, state, shutdown } = self;
+        info!(address = %listener.local_addr()?, "listening");
+        let journal = state.services.journal.clone();
+        let open_calls = state.open_calls.clone();
+
+        axum::serve(listener, router(state))
+            .with_graceful_shutdown(async move {
+                stop.await;
+                info!("shutting down: ending active calls");
+                let _ = shutdown.send(true);
+            })
+            .await?;
+
+        // axum does not wait for upgraded sockets, so wait for the call tasks here.
+        for _ in 0..100 {
+            if open_calls.load(std::sync::atomic::Ordering::SeqCst) == 0 {
+                break;
+            }
+            tokio::time::sleep(Duration::from_millis(50)).await;
+        }
+        journal.flush().await;
+        info!("stopped");
+        Ok(())
+    }
+}
+
+/// Loads the speech model, or returns `None` with one warning saying how to fetch it.
+async fn load_model(dir: &Path) -> Option<SpeechModel> {
+    let path = dir.to_path_buf();
+    match tokio::task::spawn_blocking(move || SpeechModel::load(&path)).await {
+        Ok(Ok(model)) => {
+            info!(model = %dir.display(), sample_rate = model.sample_rate(), "speech model loaded");
+            Some(model)
+        }
+        Ok(Err(error)) => {
+            warn!(
+                model = %dir.display(),
+                %error,
+                "speech recognition unavailable; serving calls keypad-only. Fetch the Spanish model with `recobra models fetch es`"
+            );
+            None
+        }
+        Err(error) => {
+            warn!(%error, "loading the speech model panicked; serving calls keypad-only");
+            None
+        }
+    }
+}
+
+/// Resolves on SIGINT or SIGTERM.
+pub async fn shutdown_signal() {
+    let interrupt = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        _ = interrupt => {}
+        _ = terminate => {}
+    }
+}
