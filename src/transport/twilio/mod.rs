@@ -1,1 +1,2 @@
 //! Twilio Media Streams: wire messages, request signatures and TwiML.
+pub mod messages;
