@@ -1,2 +1,4 @@
 //! Twilio Media Streams: wire messages, request signatures and TwiML.
 pub mod messages;
+pub mod request_url;
+pub mod signature;
