@@ -16,7 +16,8 @@ use serde_json::json;
 use crate::transport::StreamStart;
 
 /// Maximum decoded size of one inbound `media` payload: 8000 µ-law bytes, which is one
-/// second of 8 kHz mono audio. Twilio is observed to send 160 bytes (20 ms) per message.
+/// second of 8 kHz mono audio. Field reports show Twilio sending 160 bytes (20 ms) per
+/// message, far below this limit.
 pub const MAX_PAYLOAD_BYTES: usize = 8000;
 
 /// The only audio encoding Media Streams uses.
@@ -53,7 +54,7 @@ pub enum ProtocolError {
     #[error("unknown Media Streams event {0:?}")]
     UnknownEvent(String),
 
-    /// A numeric field holds something other than a non-negative integer.
+    /// A numeric field contains something other than a non-negative integer.
     #[error("invalid number {value} in field {field}; expected a non-negative integer")]
     InvalidNumber {
         /// The JSON path of the field.
@@ -182,7 +183,7 @@ pub enum InboundMessage {
         /// The name we gave the mark.
         name: String,
     },
-    /// The stream stopped, because the call ended or its TwiML changed.
+    /// The stream stopped, for example because the call ended.
     Stop {
         /// The stream that stopped.
         stream_sid: String,
@@ -191,7 +192,7 @@ pub enum InboundMessage {
     },
 }
 
-/// A JSON number, or a string that should hold one.
+/// A JSON number, or a string that should contain one.
 #[derive(Debug, Deserialize)]
 #[serde(untagged)]
 enum LenientNumber {
@@ -199,7 +200,7 @@ enum LenientNumber {
     Text(String),
 }
 
-/// The fields every inbound message shares; the event body is parsed once `event` is known,
+/// The fields every inbound message shares. The event body is parsed once `event` is known,
 /// so an unrelated body never makes a message fail.
 #[derive(Debug, Deserialize)]
 #[serde(rename_all = "camelCase")]
@@ -284,7 +285,7 @@ pub fn parse_inbound(text: &str) -> Result<InboundMessage, ProtocolError> {
 fn parse_start(text: &str, envelope: Envelope) -> Result<InboundMessage, ProtocolError> {
     let body: StartBody = parse_body(text, "start", envelope.start, "start")?;
 
-    // The stream id appears both inside `start` and at the top level; either will do.
+    // The stream id appears both inside `start` and at the top level, and either will do.
     let stream_sid = body.stream_sid.or(envelope.stream_sid);
     let stream_sid = require("start", stream_sid, "start.streamSid")?;
     let call_sid = require("start", body.call_sid, "start.callSid")?;
@@ -476,7 +477,7 @@ pub fn media_message(stream_sid: &str, mulaw: &[u8]) -> String {
     .to_string()
 }
 
-/// Builds a `mark` message; Twilio echoes it once all audio sent before it has played, or
+/// Builds a `mark` message. Twilio echoes it once all audio sent before it has played or
 /// has been cleared.
 pub fn mark_message(stream_sid: &str, name: &str) -> String {
     json!({
@@ -487,8 +488,8 @@ pub fn mark_message(stream_sid: &str, name: &str) -> String {
     .to_string()
 }
 
-/// Builds a `clear` message, which drops all queued audio; Twilio then echoes every pending
-/// mark.
+/// Builds a `clear` message, which drops all queued audio. Twilio then echoes every
+/// pending mark.
 pub fn clear_message(stream_sid: &str) -> String {
     json!({ "event": "clear", "streamSid": stream_sid }).to_string()
 }

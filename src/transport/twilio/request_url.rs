@@ -24,7 +24,7 @@ pub enum PublicUrlError {
     #[error("missing Host header; set a public base URL in the configuration")]
     MissingHost,
 
-    /// A host header holds something that is not a host with an optional port.
+    /// A host header contains something that is not a host with an optional port.
     #[error("invalid host {value:?} in header {header}")]
     InvalidHost {
         /// The header the value came from.
@@ -93,8 +93,8 @@ pub fn public_url(
     Ok(format!("{scheme}://{host}{path_and_query}"))
 }
 
-/// Turns an `https://` URL into `wss://` and an `http://` URL into `ws://`; ws(s) URLs are
-/// returned unchanged. Twilio signs the WebSocket handshake with the ws(s) URL.
+/// Turns an `https://` URL into `wss://` and an `http://` URL into `ws://`, and returns
+/// ws(s) URLs unchanged. Twilio signs the WebSocket handshake with the ws(s) URL.
 pub fn websocket_url(url: &str) -> Result<String, PublicUrlError> {
     let (scheme, rest) = url
         .split_once("://")
@@ -108,9 +108,9 @@ pub fn websocket_url(url: &str) -> Result<String, PublicUrlError> {
     Ok(format!("{websocket_scheme}://{rest}"))
 }
 
-/// Returns the other spellings of `url` Twilio may have signed: with the scheme's default
-/// port (443 for https and wss, 80 for http and ws) added when the URL has no port, or
-/// removed when the URL names the default port. Returns nothing for other URLs.
+/// Returns the other spelling of `url` that Twilio may have signed. A URL without a port
+/// gets the scheme's default port (443 for https and wss, 80 for http and ws). A URL that
+/// names the default port loses it. Other URLs have no variant.
 ///
 /// Twilio's own validators (twilio-python `RequestValidator`) also try both spellings. That
 /// one removes any port, but this removes only the default port, so a signature never
@@ -142,7 +142,7 @@ pub fn default_port_variants(url: &str) -> Vec<String> {
     }
 }
 
-/// Splits `host:port` into its parts, minding IPv6 literals such as `[::1]:8080`; returns
+/// Splits `host:port` into its parts, minding IPv6 literals such as `[::1]:8080`. Returns
 /// `None` when no port is written.
 fn split_port(host_and_port: &str) -> Option<(&str, &str)> {
     let colon = host_and_port.rfind(':')?;

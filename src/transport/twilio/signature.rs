@@ -26,7 +26,6 @@ pub fn compute_signature(auth_token: &str, url: &str, params: &[(String, String)
     let mut sorted: Vec<&(String, String)> = params.iter().collect();
     sorted.sort();
 
-    // HMAC takes keys of any length, so this never fails.
     let mut mac = Hmac::<Sha1>::new_from_slice(auth_token.as_bytes())
         .expect("HMAC-SHA1 accepts a key of any length");
     mac.update(url.as_bytes());
