@@ -21,6 +21,7 @@ use tracing::{info, warn};
 
 use crate::session::driver::{CallServices, run_twilio_call};
 use crate::storage::Store;
+use crate::transport::twilio::request_url::{public_url, websocket_url};
 use crate::transport::twilio::{signature, twiml};
 
 pub mod metrics;
@@ -78,7 +79,7 @@ async fn twilio_voice(
 ) -> Response {
     let path_and_query = uri.path_and_query().map_or("/twilio/voice", |pq| pq.as_str());
     let settings = &state.settings;
-    let Ok(public_url) = signature::public_url(settings.public_base_url.as_deref(), &headers, path_and_query, settings.trust_forwarded_headers)
+    let Ok(public_url) = public_url(settings.public_base_url.as_deref(), &headers, path_and_query, settings.trust_forwarded_headers)
     else {
         return (StatusCode::BAD_REQUEST, "cannot tell the public URL: no Host header\n").into_response();
     };
@@ -97,7 +98,7 @@ async fn twilio_voice(
     let caller = param("From").unwrap_or("");
     info!(call_sid, caller, "inbound call webhook");
 
-    let Ok(stream_url) = signature::public_url(settings.public_base_url.as_deref(), &headers, "/twilio/media", settings.trust_forwarded_headers)
+    let Ok(stream_url) = public_url(settings.public_base_url.as_deref(), &headers, "/twilio/media", settings.trust_forwarded_headers)
     else {
         return (StatusCode::BAD_REQUEST, "cannot tell the public URL: no Host header\n").into_response();
     };
@@ -112,20 +113,14 @@ async fn twilio_voice(
 
 /// Turns `https://host/path` into `wss://host/path` (and `http` into `ws`).
 fn to_websocket_url(url: &str) -> String {
-    if let Some(rest) = url.strip_prefix("https://") {
-        format!("wss://{rest}")
-    } else if let Some(rest) = url.strip_prefix("http://") {
-        format!("ws://{rest}")
-    } else {
-        url.to_owned()
-    }
+    websocket_url(url).unwrap_or_else(|_| url.to_owned())
 }
 
 /// Upgrades the Media Streams socket after checking its signature.
 async fn twilio_media(State(state): State<AppState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
     let settings = &state.settings;
     if let Some(token) = &settings.twilio_auth_token {
-        let Ok(url) = signature::public_url(settings.public_base_url.as_deref(), &headers, "/twilio/media", settings.trust_forwarded_headers)
+        let Ok(url) = public_url(settings.public_base_url.as_deref(), &headers, "/twilio/media", settings.trust_forwarded_headers)
         else {
             return (StatusCode::BAD_REQUEST, "cannot tell the public URL: no Host header\n").into_response();
         };
