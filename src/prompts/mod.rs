@@ -16,14 +16,14 @@ pub mod render;
 
 pub use catalog::{Catalog, RECORDED_EXTENSIONS};
 
-/// Why loading or rendering the prompt catalog failed.
+/// Error from loading or rendering the prompt catalog.
 #[derive(Debug, thiserror::Error)]
 pub enum PromptError {
     /// The locale's folder does not exist.
     #[error("prompt folder {dir} not found; check --prompts-dir and --locale")]
     LocaleNotFound { dir: PathBuf },
 
-    /// The locale's folder holds no `*.toml` catalog file.
+    /// The locale's folder contains no `*.toml` catalog file.
     #[error("no *.toml catalog file in {dir}; add one with `id = \"text\"` lines")]
     NoCatalogFiles { dir: PathBuf },
 

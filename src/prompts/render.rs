@@ -30,7 +30,7 @@ pub const MANIFEST_FILE: &str = "manifest.json";
 /// Arguments of `recobra prompts render`.
 #[derive(Debug, Clone, clap::Args)]
 pub struct RenderArgs {
-    /// Folder that holds one catalog folder per locale.
+    /// Folder that contains one catalog folder per locale.
     #[arg(long, value_name = "DIR", default_value = "prompts")]
     pub prompts_dir: PathBuf,
 
@@ -61,7 +61,7 @@ impl Default for Voice {
     }
 }
 
-/// How [`render_catalog`] renders.
+/// Settings of [`render_catalog`].
 #[derive(Debug, Clone)]
 pub struct RenderOptions {
     /// The espeak-ng program, a name looked up in `PATH` or a path.
@@ -82,7 +82,7 @@ impl Default for RenderOptions {
     }
 }
 
-/// What [`render_catalog`] did, with ids sorted.
+/// Outcome of [`render_catalog`], with ids sorted.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct RenderReport {
     /// Ids rendered in this run.
