@@ -375,8 +375,33 @@ fn unpack_and_move(
         }
     }
 
-    remove_dir_if_present(target)?;
-    fs::rename(&model_root, target).map_err(FetchError::io("moving the model to", target))
+    replace_dir(&model_root, target)
+}
+
+/// Moves `source` to `target`, keeping an existing `target` until the move has succeeded.
+fn replace_dir(source: &Path, target: &Path) -> Result<(), FetchError> {
+    if !target.exists() {
+        return fs::rename(source, target).map_err(FetchError::io("moving the model to", target));
+    }
+
+    let mut backup_name = target.as_os_str().to_owned();
+    backup_name.push(".old");
+    let backup = PathBuf::from(backup_name);
+    remove_dir_if_present(&backup)?;
+    fs::rename(target, &backup).map_err(FetchError::io("moving the old model to", &backup))?;
+
+    if let Err(source_error) = fs::rename(source, target) {
+        // Put the old model back, so a failed reinstall leaves the previous one usable.
+        if let Err(error) = fs::rename(&backup, target) {
+            tracing::error!(backup = %backup.display(), %error, "failed to restore the previous model");
+        }
+        return Err(FetchError::Io {
+            action: "moving the model to",
+            path: target.to_owned(),
+            source: source_error,
+        });
+    }
+    remove_dir_if_present(&backup)
 }
 
 fn unpack(url: &str, archive_path: &Path, destination: &Path) -> Result<(), FetchError> {

@@ -297,6 +297,28 @@ fn fetch_force_replaces_existing_model() {
 
     assert!(!target.join("old-file").exists());
     assert!(target.join("am/final.mdl").is_file());
+    assert_eq!(listing(models.path()), vec![MODEL_NAME.to_owned()]);
+}
+
+#[test]
+fn fetch_failure_keeps_existing_model() {
+    let server = Server::ok(fake_model_zip());
+    let models = tempfile::tempdir().unwrap();
+    let target = models.path().join(MODEL_NAME);
+    std::fs::create_dir_all(&target).unwrap();
+    std::fs::write(target.join("old-file"), b"old").unwrap();
+
+    let mut args = fetch_args(&server.url, &"0".repeat(64), models.path());
+    args.force = true;
+    let error = run_fetch(&args).unwrap_err();
+    server.join();
+
+    assert!(
+        matches!(error, FetchError::ChecksumMismatch { .. }),
+        "{error}"
+    );
+    assert_eq!(std::fs::read(target.join("old-file")).unwrap(), b"old");
+    assert_eq!(listing(models.path()), vec![MODEL_NAME.to_owned()]);
 }
 
 /// Returns a loopback URL on a port that was just closed, so connecting is refused.
