@@ -1,7 +1,7 @@
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use recobra::{config, replay, server};
+use recobra::{config, models, prompts, replay, server};
 
 /// Recobra: a voice assistant that recovers overdue debt by phone.
 #[derive(Debug, Parser)]
@@ -15,14 +15,35 @@ struct Cli {
 enum Command {
     /// Start the server (Twilio webhook and media socket, call API, health, metrics).
     Serve(config::ServeArgs),
+
     /// Play a scenario's caller against a running server and check its expectations.
     Replay(replay::ReplayArgs),
+
+    /// Install and check speech models.
+    #[command(subcommand)]
+    Models(ModelsCommand),
+
+    /// Manage the prompt catalog and its audio.
+    #[command(subcommand)]
+    Prompts(PromptsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum ModelsCommand {
+    /// Download, verify and unpack a Vosk model into the models folder.
+    Fetch(models::FetchArgs),
+}
+
+#[derive(Debug, Subcommand)]
+enum PromptsCommand {
+    /// Render missing or changed catalog prompts to WAV with espeak-ng.
+    Render(prompts::render::RenderArgs),
 }
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     tracing_subscriber::fmt()
-        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info,tower_http=warn")))
+        .with_env_filter(EnvFilter::try_from_default_env().unwrap_or_else(|_| EnvFilter::new("info")))
         .with_writer(std::io::stderr)
         .init();
 
@@ -32,10 +53,17 @@ fn main() -> anyhow::Result<()> {
             runtime()?.block_on(async {
                 let server = server::Server::bind(config).await?;
                 server.run(server::shutdown_signal()).await
-            })
+            })?;
         }
-        Command::Replay(args) => runtime()?.block_on(replay::run(&args)),
+        Command::Replay(args) => runtime()?.block_on(replay::run(&args))?,
+        Command::Models(ModelsCommand::Fetch(args)) => {
+            models::run_fetch(&args)?;
+        }
+        Command::Prompts(PromptsCommand::Render(args)) => {
+            prompts::render::run_render(&args)?;
+        }
     }
+    Ok(())
 }
 
 fn runtime() -> anyhow::Result<tokio::runtime::Runtime> {
