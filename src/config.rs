@@ -268,7 +268,7 @@ pub fn load(
     for variable in unknown {
         tracing::warn!(
             variable,
-            "ignoring unknown RECOBRA_ environment variable; config/recobra.example.toml lists the settings"
+            "ignoring unknown RECOBRA_ environment variable (config/recobra.example.toml lists the settings)"
         );
     }
 

@@ -192,8 +192,9 @@ fn write_loop(store: &Store, receiver: mpsc::Receiver<Record>, write_errors: &At
             continue;
         }
 
-        let call_sid = record.describe().0.to_owned();
-        let kind = record.describe().1.to_owned();
+        // Kept for the log line, because writing consumes the record.
+        let (call_sid, kind) = record.describe();
+        let (call_sid, kind) = (call_sid.to_owned(), kind.to_owned());
         let result = write_record(&store.lock(), record);
 
         if let Err(error) = result {
