@@ -49,7 +49,7 @@ fn main() -> anyhow::Result<()> {
 
     match cli.command {
         Command::Serve(args) => {
-            let config = config::load(&args, std::env::vars())?;
+            let config = config::load(&args, config::process_env())?;
             runtime()?.block_on(async {
                 let server = server::Server::bind(config).await?;
                 server.run(server::shutdown_signal()).await

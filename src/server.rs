@@ -47,20 +47,20 @@ impl Server {
         let data_dir = config.data_dir.clone();
         std::fs::create_dir_all(&data_dir).with_context(|| format!("failed to create data dir {}", data_dir.display()))?;
 
-        let database = data_dir.join("recobra.sqlite");
+        let database = config.database_path();
         let store = Store::open(&database).with_context(|| format!("failed to open database {}", database.display()))?;
         let ended = store.end_stale_calls("server_restart")?;
         if ended > 0 {
             warn!(calls = ended, "calls left active by a previous run were marked ended");
         }
-        let journal = Journal::start(&store);
+        let journal = Journal::spawn(&store)?;
 
         let model = load_model(&config.model_dir).await;
 
         let locale_dir = config.prompts_dir.join(&config.locale);
         let prompts_dir = config.prompts_dir.clone();
         let locale = config.locale.clone();
-        let speech_cache = data_dir.join("cache").join("speech");
+        let speech_cache = config.cache_dir().join("speech");
         let prompts = tokio::task::spawn_blocking(move || PromptLibrary::load(&prompts_dir, &locale, Some(speech_cache)))
             .await?
             .context("failed to load prompts")?;
@@ -84,17 +84,21 @@ impl Server {
             model,
             prompts: Arc::new(prompts),
             dialogues: Arc::new(DemoFactory { phrases }),
-            recordings_dir: config.recording.enabled.then(|| data_dir.join("recordings")),
-            media_timeout: Duration::from_millis(config.session.media_timeout_ms),
-            ping_interval: Duration::from_millis(config.session.ping_interval_ms),
+            recordings_dir: config.recording.enabled.then(|| config.recordings_dir()),
+            media_timeout: Duration::from_millis(u64::from(config.session.media_timeout_ms)),
+            ping_interval: Duration::from_millis(u64::from(config.session.ping_interval_ms)),
             shutdown: shutdown_receiver,
         };
 
         let settings = WebSettings {
             public_base_url: config.public_base_url.clone(),
-            twilio_auth_token: if config.twilio.danger_disable_signature_check { None } else { config.twilio.auth_token.clone() },
+            twilio_auth_token: if config.twilio.danger_disable_signature_check {
+                None
+            } else {
+                config.twilio.auth_token.as_ref().map(|token| token.expose().to_owned())
+            },
             trust_forwarded_headers: config.twilio.trust_forwarded_headers,
-            api_bearer_token: config.api.bearer_token.clone(),
+            api_bearer_token: config.api.bearer_token.as_ref().map(|token| token.expose().to_owned()),
             max_message_bytes: config.session.max_message_bytes,
             max_concurrent_calls: config.session.max_concurrent_calls,
             model_dir: config.model_dir.display().to_string(),

@@ -131,6 +131,7 @@ fn record_rejected_start(text: &str, error: &AdapterError, services: &CallServic
         transport: "twilio".to_owned(),
         caller_number: None,
         account_id: None,
+        started_at: chrono::Utc::now(),
     });
     services.journal.event(&call_sid, "error", json!({ "error": error.to_string() }));
     services.journal.call_ended(&call_sid, error.kind());
@@ -168,6 +169,7 @@ impl CallDriver {
             transport: "twilio".to_owned(),
             caller_number: caller_number.clone(),
             account_id: account_id.clone(),
+            started_at: chrono::Utc::now(),
         });
         services.metrics.active_calls.inc();
 
