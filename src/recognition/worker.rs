@@ -10,10 +10,11 @@
 //! the free-recognition recogniser for reuse.
 //!
 //! `benches/recognition.rs` measured with the Korean test model (libvosk 0.3.45, 2 shared
-//! x86-64 cores): creating a recogniser with a 5-phrase grammar takes 0.14 ms and
-//! `vosk_recognizer_set_grm` also 0.14 ms, so the FFI route would save nothing. Creating a
-//! free-recognition recogniser takes 61 ms, which is why that one is kept. Decoding costs
-//! 21 ms of CPU per second of audio with that grammar and 100 ms without.
+//! x86-64 cores, three runs): creating a recogniser with a 5-phrase grammar takes
+//! 0.13-0.14 ms and `vosk_recognizer_set_grm` 0.12-0.20 ms, so the FFI route would save
+//! nothing. A free-recognition recogniser takes about 62 ms to create and about 900 ms of
+//! CPU for its first decode, which is why that one is kept. Decoding costs 21-23 ms of CPU
+//! per second of audio with that grammar and 100-115 ms without.
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::mpsc;
@@ -31,7 +32,11 @@ const MAX_ALTERNATIVES: u16 = 3;
 /// Audio, in milliseconds, between two partial results.
 const PARTIAL_INTERVAL_MS: u64 = 300;
 
+/// Silence, in milliseconds, decoded to warm up a new free-recognition recogniser.
+const WARM_UP_SILENCE_MS: u64 = 1_000;
+
 enum Command {
+    WarmUp,
     Begin(Option<Vec<String>>),
     Audio(Vec<i16>),
     End,
@@ -41,8 +46,9 @@ enum Command {
 /// Controls one call's recogniser thread.
 ///
 /// Every method only queues a command, so it never blocks and is safe to call from async
-/// code. Dropping the handle stops the thread, which frees its Vosk recognisers and closes
-/// the event receiver.
+/// code. Dropping the handle stops the thread once it has run the commands already queued,
+/// which frees its Vosk recognisers and closes the event receiver. Dropping the event receiver
+/// also stops the thread, at its next command.
 pub struct RecognizerHandle {
     commands: mpsc::Sender<Command>,
     call_sid: String,
@@ -76,6 +82,18 @@ impl RecognizerHandle {
     /// Drops the open utterance without a result.
     pub fn cancel_utterance(&self) {
         self.send(Command::Cancel);
+    }
+
+    /// Prepares free recognition (`begin_utterance(None)`) ahead of time, for example while
+    /// a prompt plays.
+    ///
+    /// A new free-recognition recogniser spends most of a second of CPU on its first
+    /// decode: with the Korean test model, 1.2 s of speech cost about 950 ms cold and 120 ms
+    /// warm (`benches/recognition.rs`). Warming it on 1 s of silence costs about 680 ms and
+    /// brings that first decode down to about 180 ms. Does nothing while an utterance is
+    /// open or once free recognition has been used on this call.
+    pub fn prepare_free_recognition(&self) {
+        self.send(Command::WarmUp);
     }
 
     fn send(&self, command: Command) {
@@ -147,9 +165,14 @@ impl Worker {
     fn run(mut self, commands: mpsc::Receiver<Command>) {
         tracing::debug!(call_sid = %self.call_sid, "recognizer thread started");
 
-        // `recv` fails once the handle is dropped.
+        // `recv` fails once the handle is dropped. A closed event channel means no
+        // receiver reads the results, so decoding would only waste CPU.
         while let Ok(command) = commands.recv() {
+            if self.events.is_closed() {
+                break;
+            }
             match command {
+                Command::WarmUp => self.warm_up_free_recognition(),
                 Command::Begin(grammar) => self.begin(grammar),
                 Command::Audio(samples) => self.accept_audio(&samples),
                 Command::End => self.end(),
@@ -158,6 +181,25 @@ impl Worker {
         }
 
         tracing::debug!(call_sid = %self.call_sid, "recognizer thread stopped");
+    }
+
+    fn warm_up_free_recognition(&mut self) {
+        if self.utterance.is_some() || self.free_recognizer.is_some() {
+            return;
+        }
+        let Some(mut recognizer) = self.take_recognizer(&None) else {
+            return;
+        };
+
+        let started = Instant::now();
+        let silence = vec![0; (u64::from(self.model.sample_rate()) * WARM_UP_SILENCE_MS / 1000) as usize];
+        if let Err(error) = recognizer.accept_waveform(&silence) {
+            tracing::warn!(call_sid = %self.call_sid, %error, "Vosk rejected the warm-up audio");
+        }
+        let _ = recognizer.final_result();
+        tracing::debug!(call_sid = %self.call_sid, warm_up_ms = started.elapsed().as_millis() as u64, "free recognition warmed up");
+
+        self.free_recognizer = Some(recognizer);
     }
 
     fn begin(&mut self, grammar: Option<Vec<String>>) {
@@ -269,7 +311,7 @@ impl Worker {
 
     /// Returns a recogniser for `grammar`: the kept one when it matches, else a new one.
     fn take_recognizer(&mut self, grammar: &Option<Vec<String>>) -> Option<vosk::Recognizer> {
-        let kept = match grammar {
+        let reusable = match grammar {
             None => self.free_recognizer.take(),
             Some(phrases) => match self.grammar_recognizer.take() {
                 Some((kept_phrases, recognizer)) if kept_phrases == *phrases => Some(recognizer),
@@ -279,7 +321,7 @@ impl Worker {
                 }
             },
         };
-        if let Some(mut recognizer) = kept {
+        if let Some(mut recognizer) = reusable {
             recognizer.reset();
             return Some(recognizer);
         }
