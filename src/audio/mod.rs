@@ -1,1 +1,3 @@
 //! Audio processing: G.711 codecs, resampling, voice activity, in-band DTMF, decoding, recording.
+
+pub mod g711;
