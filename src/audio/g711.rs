@@ -107,7 +107,11 @@ const fn find_segment(value: i32, ends: &[i32; 8]) -> u8 {
 /// Encodes a 14-bit two's complement sample (-8192..=8191) as mu-law.
 const fn mulaw_from_14_bit(sample: i32) -> u8 {
     // mu-law stores the complement of every bit, so the mask also carries the inverted sign.
-    let (mut magnitude, mask) = if sample < 0 { (-sample, 0x7F) } else { (sample, 0xFF) };
+    let (mut magnitude, mask) = if sample < 0 {
+        (-sample, 0x7F)
+    } else {
+        (sample, 0xFF)
+    };
     if magnitude > MULAW_CLIP {
         magnitude = MULAW_CLIP;
     }
@@ -124,7 +128,11 @@ const fn mulaw_from_14_bit(sample: i32) -> u8 {
 /// Encodes a 13-bit two's complement sample (-4096..=4095) as A-law.
 const fn alaw_from_13_bit(sample: i32) -> u8 {
     // A-law inverts the even bits (0x55) and sets the sign bit for non-negative samples.
-    let (magnitude, mask) = if sample >= 0 { (sample, 0xD5) } else { (-sample - 1, 0x55) };
+    let (magnitude, mask) = if sample >= 0 {
+        (sample, 0xD5)
+    } else {
+        (-sample - 1, 0x55)
+    };
 
     let segment = find_segment(magnitude, &ALAW_SEGMENT_ENDS);
     if segment >= 8 {
@@ -154,13 +162,21 @@ const fn alaw_to_linear(code: u8) -> i16 {
         0 => mantissa + 8,
         _ => (mantissa + 0x108) << (segment - 1),
     };
-    if toggled & SIGN_BIT != 0 { level as i16 } else { -level as i16 }
+    if toggled & SIGN_BIT != 0 {
+        level as i16
+    } else {
+        -level as i16
+    }
 }
 
 /// Reads the low `bits` bits of `index` as a two's complement number.
 const fn sign_extend(index: usize, bits: u32) -> i32 {
     let value = index as i32;
-    if value >= 1 << (bits - 1) { value - (1 << bits) } else { value }
+    if value >= 1 << (bits - 1) {
+        value - (1 << bits)
+    } else {
+        value
+    }
 }
 
 const fn build_mulaw_encode_table() -> [u8; 1 << 14] {
@@ -204,19 +220,32 @@ mod tests {
     /// `audioop`, which follows the Sun reference g711.c.
     const MULAW_DECODE_REFERENCE: &[u8] =
         include_bytes!("../../tests/fixtures/g711_mulaw_decode.bin");
-    const ALAW_DECODE_REFERENCE: &[u8] = include_bytes!("../../tests/fixtures/g711_alaw_decode.bin");
+    const ALAW_DECODE_REFERENCE: &[u8] =
+        include_bytes!("../../tests/fixtures/g711_alaw_decode.bin");
     const MULAW_ENCODE_REFERENCE: &[u8] =
         include_bytes!("../../tests/fixtures/g711_mulaw_encode.bin");
-    const ALAW_ENCODE_REFERENCE: &[u8] = include_bytes!("../../tests/fixtures/g711_alaw_encode.bin");
+    const ALAW_ENCODE_REFERENCE: &[u8] =
+        include_bytes!("../../tests/fixtures/g711_alaw_encode.bin");
 
     fn reference_decodes(bytes: &[u8]) -> Vec<i16> {
-        assert_eq!(bytes.len(), 512, "a decode table holds 256 little-endian i16 samples");
-        bytes.chunks_exact(2).map(|pair| i16::from_le_bytes([pair[0], pair[1]])).collect()
+        assert_eq!(
+            bytes.len(),
+            512,
+            "a decode table holds 256 little-endian i16 samples"
+        );
+        bytes
+            .chunks_exact(2)
+            .map(|pair| i16::from_le_bytes([pair[0], pair[1]]))
+            .collect()
     }
 
     /// Compares `encode` with a reference table ordered by the sample's bit pattern as u16.
     fn check_all_encodes(reference: &[u8], encode: fn(i16) -> u8, law: &str) {
-        assert_eq!(reference.len(), 65_536, "an encode table holds one code per i16 sample");
+        assert_eq!(
+            reference.len(),
+            65_536,
+            "an encode table holds one code per i16 sample"
+        );
         let mut mismatches = Vec::new();
         for (bits, &expected) in reference.iter().enumerate() {
             let sample = bits as u16 as i16;
@@ -237,7 +266,11 @@ mod tests {
     fn mulaw_decodes_match_audioop() {
         let reference = reference_decodes(MULAW_DECODE_REFERENCE);
         for code in 0..=255u8 {
-            assert_eq!(decode_mulaw(code), reference[usize::from(code)], "mu-law code {code:#04x}");
+            assert_eq!(
+                decode_mulaw(code),
+                reference[usize::from(code)],
+                "mu-law code {code:#04x}"
+            );
         }
     }
 
@@ -245,7 +278,11 @@ mod tests {
     fn alaw_decodes_match_audioop() {
         let reference = reference_decodes(ALAW_DECODE_REFERENCE);
         for code in 0..=255u8 {
-            assert_eq!(decode_alaw(code), reference[usize::from(code)], "A-law code {code:#04x}");
+            assert_eq!(
+                decode_alaw(code),
+                reference[usize::from(code)],
+                "A-law code {code:#04x}"
+            );
         }
     }
 
@@ -273,8 +310,16 @@ mod tests {
         for code in 0..=255u8 {
             // 0x7F is mu-law "negative zero": it decodes to 0, which encodes as 0xFF.
             let expected_mulaw = if code == 0x7F { MULAW_SILENCE } else { code };
-            assert_eq!(encode_mulaw(decode_mulaw(code)), expected_mulaw, "mu-law code {code:#04x}");
-            assert_eq!(encode_alaw(decode_alaw(code)), code, "A-law code {code:#04x}");
+            assert_eq!(
+                encode_mulaw(decode_mulaw(code)),
+                expected_mulaw,
+                "mu-law code {code:#04x}"
+            );
+            assert_eq!(
+                encode_alaw(decode_alaw(code)),
+                code,
+                "A-law code {code:#04x}"
+            );
         }
     }
 
@@ -294,19 +339,33 @@ mod tests {
             codes.push(0x55);
             let codes_buffer = codes.as_ptr();
             encode_into(law, &samples, &mut codes);
-            assert_eq!(codes.as_ptr(), codes_buffer, "{law:?}: encode_into reallocated");
-            assert_eq!(codes[0], 0x55, "{law:?}: encode_into overwrote earlier content");
+            assert_eq!(
+                codes.as_ptr(),
+                codes_buffer,
+                "{law:?}: encode_into reallocated"
+            );
+            assert_eq!(
+                codes[0], 0x55,
+                "{law:?}: encode_into overwrote earlier content"
+            );
             assert_eq!(codes.len(), samples.len() + 1);
 
             let mut decoded = Vec::with_capacity(samples.len());
             let decoded_buffer = decoded.as_ptr();
             decode_into(law, &codes[1..], &mut decoded);
-            assert_eq!(decoded.as_ptr(), decoded_buffer, "{law:?}: decode_into reallocated");
+            assert_eq!(
+                decoded.as_ptr(),
+                decoded_buffer,
+                "{law:?}: decode_into reallocated"
+            );
 
             for (&original, &roundtrip) in samples.iter().zip(&decoded) {
                 // Both laws quantize the loudest segment in steps of 1024.
                 let error = (i32::from(original) - i32::from(roundtrip)).abs();
-                assert!(error <= 1024, "{law:?}: {original} decoded back as {roundtrip}");
+                assert!(
+                    error <= 1024,
+                    "{law:?}: {original} decoded back as {roundtrip}"
+                );
             }
         }
     }

@@ -1,3 +1,4 @@
 //! Audio processing: G.711 codecs, resampling, voice activity, in-band DTMF, decoding, recording.
 
 pub mod g711;
+pub mod resample;
