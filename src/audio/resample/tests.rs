@@ -2,16 +2,10 @@ use super::*;
 
 use std::f64::consts::TAU;
 
+use crate::audio::test_support::{interior, measure_frequency, rms, sine};
+
 /// Rate pairs the product uses: call audio up to the recogniser, prompts down to telephony.
 const RATE_PAIRS: [(u32, u32); 4] = [(8000, 16000), (44100, 8000), (16000, 8000), (22050, 8000)];
-
-fn sine(frequency_hz: f64, rate_hz: u32, len: usize, amplitude: f64) -> Vec<i16> {
-    (0..len)
-        .map(|n| {
-            (amplitude * (TAU * frequency_hz * n as f64 / f64::from(rate_hz)).sin()).round() as i16
-        })
-        .collect()
-}
 
 /// Returns a speech-like test signal: two tones plus deterministic pseudo-random noise.
 fn test_signal(rate_hz: u32, len: usize) -> Vec<i16> {
@@ -39,42 +33,6 @@ fn resample_in_pieces(input: &[i16], from_hz: u32, to_hz: u32, piece_len: usize)
 
 fn expected_len(input_len: usize, from_hz: u32, to_hz: u32) -> usize {
     (input_len as u64 * u64::from(to_hz)).div_ceil(u64::from(from_hz)) as usize
-}
-
-/// Middle part of a signal, away from the start and end transients.
-fn interior(samples: &[i16]) -> &[i16] {
-    let margin = samples.len() / 10;
-    &samples[margin..samples.len() - margin]
-}
-
-/// Measures a tone's frequency from its rising zero crossings, interpolated between samples.
-fn measure_frequency(samples: &[i16], rate_hz: u32) -> f64 {
-    let crossings: Vec<f64> = samples
-        .windows(2)
-        .enumerate()
-        .filter(|(_, pair)| pair[0] < 0 && pair[1] >= 0)
-        .map(|(index, pair)| {
-            let before = f64::from(pair[0]);
-            let after = f64::from(pair[1]);
-            index as f64 + -before / (after - before)
-        })
-        .collect();
-    assert!(
-        crossings.len() >= 10,
-        "too few zero crossings ({}) to measure a frequency",
-        crossings.len()
-    );
-
-    let span = crossings[crossings.len() - 1] - crossings[0];
-    (crossings.len() - 1) as f64 / span * f64::from(rate_hz)
-}
-
-fn rms(samples: &[i16]) -> f64 {
-    let energy: f64 = samples
-        .iter()
-        .map(|&sample| f64::from(sample).powi(2))
-        .sum();
-    (energy / samples.len() as f64).sqrt()
 }
 
 #[test]
