@@ -1,4 +1,5 @@
 use clap::{Parser, Subcommand};
+use recobra::audio::convert::{ConvertArgs, run_convert};
 
 /// Recobra: a voice assistant that recovers overdue debt by phone.
 #[derive(Debug, Parser)]
@@ -9,9 +10,21 @@ struct Cli {
 }
 
 #[derive(Debug, Subcommand)]
-enum Command {}
+enum Command {
+    /// Audio file tools.
+    #[command(subcommand)]
+    Audio(AudioCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AudioCommand {
+    /// Convert an audio file to G.711 or 16-bit PCM for calls.
+    Convert(ConvertArgs),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.command {}
+    match cli.command {
+        Command::Audio(AudioCommand::Convert(args)) => run_convert(&args),
+    }
 }
