@@ -269,3 +269,10 @@ fn invalid_rates_are_rejected() {
         );
     }
 }
+
+#[test]
+fn resampler_can_move_between_threads() {
+    // Call sessions run on tokio tasks, which may move between worker threads.
+    fn assert_send<T: Send>() {}
+    assert_send::<StreamResampler>();
+}
