@@ -1,7 +1,7 @@
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
-use recobra::{config, models, prompts, replay, server};
+use recobra::{audio, config, models, prompts, replay, server};
 
 /// Recobra: a voice assistant that recovers overdue debt by phone.
 #[derive(Debug, Parser)]
@@ -19,6 +19,10 @@ enum Command {
     /// Play a scenario's caller against a running server and check its expectations.
     Replay(replay::ReplayArgs),
 
+    /// Audio file tools for operators preparing prompts.
+    #[command(subcommand)]
+    Audio(AudioCommand),
+
     /// Install and check speech models.
     #[command(subcommand)]
     Models(ModelsCommand),
@@ -26,6 +30,12 @@ enum Command {
     /// Manage the prompt catalog and its audio.
     #[command(subcommand)]
     Prompts(PromptsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AudioCommand {
+    /// Convert an audio file to G.711 or 16-bit PCM for calls.
+    Convert(audio::convert::ConvertArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -56,6 +66,7 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Replay(args) => runtime()?.block_on(replay::run(&args))?,
+        Command::Audio(AudioCommand::Convert(args)) => audio::convert::run_convert(&args)?,
         Command::Models(ModelsCommand::Fetch(args)) => {
             models::run_fetch(&args)?;
         }
