@@ -12,8 +12,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use axum::Router;
 use axum::extract::ws::WebSocketUpgrade;
-use axum::extract::{Form, OriginalUri, Path, State};
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::extract::{Form, Path, State};
+use axum::http::{HeaderMap, StatusCode, Uri, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use serde_json::json;
@@ -74,20 +74,20 @@ pub fn router(state: AppState) -> Router {
 async fn twilio_voice(
     State(state): State<AppState>,
     headers: HeaderMap,
-    OriginalUri(uri): OriginalUri,
+    uri: Uri,
     Form(params): Form<Vec<(String, String)>>,
 ) -> Response {
     let path_and_query = uri.path_and_query().map_or("/twilio/voice", |pq| pq.as_str());
     let settings = &state.settings;
-    let Ok(public_url) = public_url(settings.public_base_url.as_deref(), &headers, path_and_query, settings.trust_forwarded_headers)
+    let Ok(request_url) = public_url(settings.public_base_url.as_deref(), &headers, path_and_query, settings.trust_forwarded_headers)
     else {
         return (StatusCode::BAD_REQUEST, "cannot tell the public URL: no Host header\n").into_response();
     };
 
     if let Some(token) = &settings.twilio_auth_token {
         let provided = headers.get("x-twilio-signature").and_then(|value| value.to_str().ok()).unwrap_or("");
-        if !signature::validate_signature(token, &public_url, &params, provided) {
-            warn!(url = %public_url, "webhook rejected: invalid or missing X-Twilio-Signature");
+        if !signature::validate_signature(token, &request_url, &params, provided) {
+            warn!(url = %request_url, "webhook rejected: invalid or missing X-Twilio-Signature");
             state.services.metrics.rejected_requests.inc();
             return (StatusCode::FORBIDDEN, "invalid signature\n").into_response();
         }
