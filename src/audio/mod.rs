@@ -1,1 +1,7 @@
 //! Audio processing: G.711 codecs, resampling, voice activity, in-band DTMF, decoding, recording.
+
+pub mod vad;
+
+mod goertzel;
+#[cfg(test)]
+mod test_signals;
