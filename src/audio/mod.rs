@@ -1,5 +1,6 @@
 //! Audio processing: G.711 codecs, resampling, voice activity, in-band DTMF, decoding, recording.
 
+pub mod dtmf;
 pub mod vad;
 
 mod goertzel;
