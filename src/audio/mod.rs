@@ -2,8 +2,14 @@
 
 pub mod convert;
 pub mod decode;
+pub mod dtmf;
 pub mod g711;
+pub mod recording;
 pub mod resample;
+pub mod vad;
 
+mod goertzel;
+#[cfg(test)]
+mod test_signals;
 #[cfg(test)]
 mod test_support;

@@ -282,7 +282,12 @@ impl CallDriver {
         }
         for event in events.drain(..) {
             if let (TransportEvent::Audio(frame), Some(recorder)) = (&event, self.recorder.as_mut()) {
-                recorder.push_caller(frame);
+                // The recorder reports a write error once and then stops recording; the call
+                // goes on and the audio already written stays readable.
+                if let Err(error) = recorder.push_caller(frame) {
+                    warn!(%error, "call recording stopped");
+                    self.services.journal.event(&self.call_sid, "error", json!({ "error": error.to_string(), "kind": "recording" }));
+                }
             }
             self.session.handle_transport(event);
         }
