@@ -64,7 +64,7 @@ impl Server {
         let prompts = tokio::task::spawn_blocking(move || PromptLibrary::load(&prompts_dir, &locale, Some(speech_cache)))
             .await?
             .context("failed to load prompts")?;
-        let phrases = YesNoPhrases::load(&locale_dir.join("grammar.toml"))?;
+        let phrases = YesNoPhrases::load(&locale_dir.join("grammars").join("yes-no.toml"))?;
 
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let audio = &config.audio;

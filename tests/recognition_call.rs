@@ -20,7 +20,7 @@ fn korean_prompts(root: &Path) -> std::path::PathBuf {
     let locale_dir = prompts.join(LOCALE);
     copy_dir(&repo_root().join("prompts/es-ES"), &locale_dir);
     std::fs::write(
-        locale_dir.join("grammar.toml"),
+        locale_dir.join("grammars/yes-no.toml"),
         "[yes_no]\nyes = [\"네\", \"좋아요\"]\nno = [\"아니요\"]\n",
     )
     .expect("grammar written");

@@ -9,7 +9,7 @@ use serde::Deserialize;
 use super::nlu::{self, Intent};
 use super::{Action, CallContext, Dialogue, DialogueEvent, DtmfSpec, ListenSpec, Prompt, Segment};
 
-/// Words that answer the yes/no question by voice, from the locale's `grammar.toml`.
+/// Words that answer the yes/no question by voice, from the locale's `grammars/yes-no.toml`.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 pub struct YesNoPhrases {
     /// Phrases meaning yes.
@@ -24,7 +24,7 @@ struct GrammarFile {
 }
 
 impl YesNoPhrases {
-    /// Loads the `[yes_no]` table of `prompts/<locale>/grammar.toml`.
+    /// Loads the `[yes_no]` table of `prompts/<locale>/grammars/yes-no.toml`.
     pub fn load(path: &Path) -> Result<Self, DemoError> {
         let text = std::fs::read_to_string(path).map_err(|source| DemoError::Read { path: path.display().to_string(), source })?;
         let file: GrammarFile =

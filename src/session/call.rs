@@ -372,12 +372,33 @@ impl CallSession {
         if let Some(report) = self.player.marker_reached(name) {
             self.journal_playback(&report);
         }
+        self.take_type_ahead_after_protected_prompt();
         if self.player.is_playing() {
             return;
         }
         self.listener.prompts_finished(self.now_ms);
         if let Some(reason) = self.pending_hangup.take() {
             self.finish(&reason);
+        }
+    }
+
+    /// Keys pressed during a protected prompt wait until it has played, then answer the
+    /// question (cutting short any interruptible prompt after it).
+    fn take_type_ahead_after_protected_prompt(&mut self) {
+        if self.type_ahead.is_empty() || (self.player.is_playing() && !self.player.is_interruptible()) {
+            return;
+        }
+        let Some(listen) = self.listen.clone() else { return };
+        if self.player.is_playing() {
+            self.barge_in("dtmf");
+        }
+        self.listener.stop();
+        let typed = std::mem::take(&mut self.type_ahead);
+        for digit in typed.chars() {
+            if self.listen.is_none() {
+                break;
+            }
+            self.collect_digit(digit, &listen.dtmf);
         }
     }
 

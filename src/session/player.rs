@@ -170,12 +170,8 @@ impl Player {
                 Some(start) => now_ms.saturating_sub(start).min(sent_ms),
                 None => 0,
             };
-            reports.push(PlaybackReport {
-                label: playing.prompt.label,
-                duration_ms: duration_ms(playing.prompt.audio.len()),
-                heard_ms,
-                interrupted: true,
-            });
+            let duration_ms = duration_ms(playing.prompt.audio.len());
+            reports.push(PlaybackReport { label: playing.prompt.label, duration_ms, heard_ms, interrupted: heard_ms < duration_ms });
         }
         self.playout_end_ms = now_ms;
         reports
@@ -293,6 +289,7 @@ mod tests {
         assert_eq!(reports.len(), 2);
         assert_eq!(reports[0].label, "first");
         assert_eq!(reports[0].heard_ms, 200, "first prompt played out before the clear");
+        assert!(!reports[0].interrupted, "a prompt heard in full was not interrupted");
         assert_eq!(reports[1].label, "second");
         assert_eq!(reports[1].heard_ms, 100, "second prompt started playing at 200 ms");
         assert!(reports[1].interrupted);
