@@ -1,10 +1,11 @@
 #!/usr/bin/env bash
 # Regenerates the Spanish speech fixtures used by the voice activity and DTMF tests.
 #
-# Requires espeak-ng (with its Spanish voice) and sox. Each fixture is synthesised speech
-# converted to what the call audio looks like after G.711 decoding: 8 kHz, mono, signed
-# 16-bit PCM, band-limited to the telephone band (300-3400 Hz) and normalised to a -6 dBFS
-# peak. The output depends on the espeak-ng version (1.51 made the committed files).
+# Requires espeak-ng (with its Spanish voice) and sox. Each fixture is synthesised speech in
+# the format of decoded call audio: 8 kHz, mono, signed 16-bit PCM, band-limited to the
+# telephone band (300-3400 Hz) and normalised to a -6 dBFS peak. Tests apply G.711 themselves
+# where they need it. The output depends on the tool versions: espeak-ng 1.51 and SoX 14.4.2
+# made the committed files.
 set -euo pipefail
 cd "$(dirname "$0")"
 

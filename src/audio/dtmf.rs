@@ -328,8 +328,8 @@ impl PressTracker {
 mod tests {
     use super::*;
     use crate::audio::test_signals::{
-        FRAME_LEN, SPEECH_FIXTURES, add_into, ms, mu_law_round_trip, sine, speech_fixture,
-        to_pcm, white_noise,
+        FRAME_LEN, SPEECH_FIXTURES, add_into, ms, mu_law_round_trip, sine, speech_fixture, to_pcm,
+        white_noise,
     };
 
     /// Level of each of the two tones in the synthesised keypresses, in dBFS.
@@ -437,7 +437,11 @@ mod tests {
         let signal = to_pcm(&with_noise(dial(&ALL_DIGITS, 50, 50), 20.0));
 
         for frame_len in [1, 37, 80, 240, 1000] {
-            assert_eq!(detect_in_frames(&signal, frame_len), expected_digits(), "{frame_len}");
+            assert_eq!(
+                detect_in_frames(&signal, frame_len),
+                expected_digits(),
+                "{frame_len}"
+            );
         }
     }
 
@@ -465,7 +469,11 @@ mod tests {
         let column_louder = keypress_with_levels('8', ms(100), TONE_DBFS - 12.0, TONE_DBFS);
 
         assert_eq!(detect(&padded(0, &row_louder)), "", "row 12 dB louder");
-        assert_eq!(detect(&padded(0, &column_louder)), "", "column 12 dB louder");
+        assert_eq!(
+            detect(&padded(0, &column_louder)),
+            "",
+            "column 12 dB louder"
+        );
     }
 
     #[test]
@@ -474,7 +482,11 @@ mod tests {
         let column_louder = keypress_with_levels('8', ms(100), TONE_DBFS - 3.0, TONE_DBFS);
 
         assert_eq!(detect(&padded(0, &row_louder)), "8", "row 6 dB louder");
-        assert_eq!(detect(&padded(0, &column_louder)), "8", "column 3 dB louder");
+        assert_eq!(
+            detect(&padded(0, &column_louder)),
+            "8",
+            "column 3 dB louder"
+        );
     }
 
     #[test]
@@ -520,7 +532,11 @@ mod tests {
             let speech = speech_fixture(name);
 
             assert_eq!(detect(&speech), "", "{name}");
-            assert_eq!(detect(&mu_law_round_trip(&speech)), "", "{name} after mu-law");
+            assert_eq!(
+                detect(&mu_law_round_trip(&speech)),
+                "",
+                "{name} after mu-law"
+            );
         }
     }
 
@@ -553,7 +569,10 @@ mod tests {
             check_second_harmonic: false,
             ..DtmfConfig::default()
         });
-        let digits: String = signal.chunks(FRAME_LEN).filter_map(|f| detector.process(f)).collect();
+        let digits: String = signal
+            .chunks(FRAME_LEN)
+            .filter_map(|f| detector.process(f))
+            .collect();
         assert_eq!(digits, "1", "harmonic check off");
     }
 
@@ -570,7 +589,10 @@ mod tests {
         let config: DtmfConfig = toml::from_str("min_tone_ms = 60").unwrap();
 
         assert_eq!(config.min_tone_ms, 60);
-        assert_eq!(config.max_normal_twist_db, DtmfConfig::default().max_normal_twist_db);
+        assert_eq!(
+            config.max_normal_twist_db,
+            DtmfConfig::default().max_normal_twist_db
+        );
         assert!(config.check_second_harmonic);
     }
 }

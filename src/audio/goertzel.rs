@@ -76,7 +76,10 @@ mod tests {
 
         let measured = mean_square_of_tone(1000.0, 1000.0, amplitude);
 
-        assert!((measured - expected).abs() < expected * 0.01, "measured {measured}");
+        assert!(
+            (measured - expected).abs() < expected * 0.01,
+            "measured {measured}"
+        );
     }
 
     #[test]
@@ -86,7 +89,10 @@ mod tests {
 
         let off_tune = mean_square_of_tone(1500.0, 1000.0, amplitude);
 
-        assert!(off_tune < tuned * 1e-3, "off-tune {off_tune}, tuned {tuned}");
+        assert!(
+            off_tune < tuned * 1e-3,
+            "off-tune {off_tune}, tuned {tuned}"
+        );
     }
 
     #[test]

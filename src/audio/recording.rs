@@ -35,10 +35,13 @@ pub enum RecordingError {
 
     /// A write failed (a full disk, for example). The recorder has stopped, and the file keeps
     /// the audio up to the last flush.
-    #[error("failed to write the recording {path}, recording stopped with {kept:?} kept: {source}")]
+    #[error(
+        "failed to write the recording {path}, recording stopped with {flushed_audio:?} kept: {source}"
+    )]
     Write {
         path: PathBuf,
-        kept: Duration,
+        /// Length of the audio the file keeps.
+        flushed_audio: Duration,
         source: hound::Error,
     },
 
@@ -47,7 +50,7 @@ pub enum RecordingError {
     Finalize { path: PathBuf, source: hound::Error },
 }
 
-/// What a finished recording contains.
+/// Contents of a finished recording.
 #[derive(Debug, Clone, PartialEq)]
 pub struct RecordingSummary {
     /// The WAV file.
@@ -66,6 +69,10 @@ pub struct RecordingSummary {
 
 /// A streaming stereo recorder for one call.
 ///
+/// Writes go through `BufWriter`'s buffer (8 KiB in current Rust), so most calls only copy
+/// samples. About every 256 ms of audio a call writes to the file, and once per second it
+/// also rewrites the header, both as blocking file I/O.
+///
 /// Dropping it without [`CallRecorder::finish`] still finalizes the file, but any error is
 /// lost.
 pub struct CallRecorder {
@@ -82,23 +89,38 @@ pub struct CallRecorder {
 impl CallRecorder {
     /// Creates the WAV file at `path` (and its parent directories), replacing any file there.
     pub fn create(path: &Path) -> Result<Self, RecordingError> {
-        if let Some(parent) = path.parent().filter(|parent| !parent.as_os_str().is_empty()) {
+        if let Some(parent) = path
+            .parent()
+            .filter(|parent| !parent.as_os_str().is_empty())
+        {
             std::fs::create_dir_all(parent).map_err(|source| RecordingError::CreateDirectory {
                 path: parent.to_path_buf(),
                 source,
             })?;
         }
 
-        let create_error = |source| RecordingError::Create { path: path.to_path_buf(), source };
-        let file = File::create(path).map_err(|error| create_error(hound::Error::IoError(error)))?;
+        let file = File::create(path).map_err(|error| RecordingError::Create {
+            path: path.to_path_buf(),
+            source: hound::Error::IoError(error),
+        })?;
+        Self::with_sink(path, Box::new(file))
+    }
+
+    /// Starts a recording on any seekable byte sink, named `path` in errors and the summary.
+    fn with_sink(path: &Path, sink: Box<dyn Sink>) -> Result<Self, RecordingError> {
         let spec = WavSpec {
             channels: 2,
             sample_rate: SAMPLE_RATE_HZ,
             bits_per_sample: 16,
             sample_format: SampleFormat::Int,
         };
-        let writer = WavWriter::new(BufWriter::new(LatchingFile::new(file)), spec)
-            .map_err(create_error)?;
+        let writer =
+            WavWriter::new(BufWriter::new(LatchingFile::new(sink)), spec).map_err(|source| {
+                RecordingError::Create {
+                    path: path.to_path_buf(),
+                    source,
+                }
+            })?;
 
         Ok(Self {
             path: path.to_path_buf(),
@@ -179,10 +201,12 @@ impl CallRecorder {
         let truncated = match self.writer.take() {
             None => true,
             Some(writer) => {
-                writer.finalize().map_err(|source| RecordingError::Finalize {
-                    path: self.path.clone(),
-                    source,
-                })?;
+                writer
+                    .finalize()
+                    .map_err(|source| RecordingError::Finalize {
+                        path: self.path.clone(),
+                        source,
+                    })?;
                 self.frames_flushed = self.frames_written;
                 false
             }
@@ -206,7 +230,7 @@ impl CallRecorder {
         self.assistant_queue.clear();
         RecordingError::Write {
             path: self.path.clone(),
-            kept: frames_to_duration(self.frames_flushed),
+            flushed_audio: frames_to_duration(self.frames_flushed),
             source,
         }
     }
@@ -228,25 +252,47 @@ fn frames_to_duration(frames: u64) -> Duration {
     Duration::from_secs_f64(frames as f64 / SAMPLE_RATE_HZ as f64)
 }
 
+/// Destination of a recording's bytes: a file, or an in-memory disk in tests.
+trait Sink: Write + Seek + Send {}
+
+impl<T: Write + Seek + Send> Sink for T {}
+
 /// A file that rejects every operation after the first failed one.
 ///
-/// After a write error (a full disk, for example) the bytes on disk end somewhere after the
-/// last flush. Letting hound rewrite the header at that point would make the header claim
-/// samples that never reached the disk, so everything after the first error is rejected.
-#[derive(Debug)]
+/// After a write error (a full disk, for example) the file should stay as the last flush left
+/// it, with a header that counts whole stereo frames on disk. hound finalizes the header when
+/// its writer is dropped, which after a failed write could count half a stereo frame, so every
+/// operation after the first error is rejected.
 struct LatchingFile {
-    file: File,
+    file: Box<dyn Sink>,
     failed: bool,
 }
 
+impl std::fmt::Debug for LatchingFile {
+    fn fmt(&self, formatter: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        formatter
+            .debug_struct("LatchingFile")
+            .field("failed", &self.failed)
+            .finish()
+    }
+}
+
 impl LatchingFile {
-    fn new(file: File) -> Self {
-        Self { file, failed: false }
+    fn new(file: Box<dyn Sink>) -> Self {
+        Self {
+            file,
+            failed: false,
+        }
     }
 
-    fn guard<T>(&mut self, operation: impl FnOnce(&mut File) -> io::Result<T>) -> io::Result<T> {
+    fn guard<T>(
+        &mut self,
+        operation: impl FnOnce(&mut Box<dyn Sink>) -> io::Result<T>,
+    ) -> io::Result<T> {
         if self.failed {
-            return Err(io::Error::other("the recording file had an earlier write error"));
+            return Err(io::Error::other(
+                "the recording file had an earlier write error",
+            ));
         }
         let result = operation(&mut self.file);
         self.failed = result.is_err();
@@ -278,7 +324,9 @@ mod tests {
 
     /// Returns `count` samples counting up from `start`, so every sample is recognisable.
     fn ramp(start: i16, count: usize) -> Vec<i16> {
-        (0..count).map(|offset| start.wrapping_add(offset as i16)).collect()
+        (0..count)
+            .map(|offset| start.wrapping_add(offset as i16))
+            .collect()
     }
 
     fn push_caller_frames(recorder: &mut CallRecorder, caller: &[i16]) {
@@ -296,7 +344,10 @@ mod tests {
         assert_eq!(spec.bits_per_sample, 16);
         assert_eq!(spec.sample_format, SampleFormat::Int);
 
-        let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.expect("sample")).collect();
+        let samples: Vec<i16> = reader
+            .samples::<i16>()
+            .map(|s| s.expect("sample"))
+            .collect();
         let left = samples.iter().step_by(2).copied().collect();
         let right = samples.iter().skip(1).step_by(2).copied().collect();
         (left, right)
@@ -349,7 +400,10 @@ mod tests {
         let (_, right) = read_channels(&path);
         assert_eq!(right[..FRAME_LEN], prompt[..FRAME_LEN]);
         assert!(right[FRAME_LEN..].iter().all(|&sample| sample == 0));
-        assert_eq!(summary.assistant_samples_discarded, (prompt.len() - FRAME_LEN) as u64);
+        assert_eq!(
+            summary.assistant_samples_discarded,
+            (prompt.len() - FRAME_LEN) as u64
+        );
     }
 
     #[test]
@@ -377,13 +431,20 @@ mod tests {
         let mut recorder = CallRecorder::create(&path).unwrap();
 
         recorder.push_assistant(&sent);
-        push_caller_frames(&mut recorder, &vec![0; MAX_QUEUED_ASSISTANT_SAMPLES + FRAME_LEN]);
+        push_caller_frames(
+            &mut recorder,
+            &vec![0; MAX_QUEUED_ASSISTANT_SAMPLES + FRAME_LEN],
+        );
         let summary = recorder.finish().unwrap();
 
         let (_, right) = read_channels(&path);
         assert_eq!(summary.assistant_samples_overflowed, extra as u64);
         assert_eq!(right[..MAX_QUEUED_ASSISTANT_SAMPLES], sent[extra..]);
-        assert!(right[MAX_QUEUED_ASSISTANT_SAMPLES..].iter().all(|&sample| sample == 0));
+        assert!(
+            right[MAX_QUEUED_ASSISTANT_SAMPLES..]
+                .iter()
+                .all(|&sample| sample == 0)
+        );
     }
 
     #[test]
@@ -471,14 +532,23 @@ mod tests {
         let mut recorder = CallRecorder::create(path).unwrap();
         recorder.push_assistant(&ramp(1, 1_000));
 
-        let results: Vec<_> = (0..100).map(|_| recorder.push_caller(&[1; FRAME_LEN])).collect();
+        let results: Vec<_> = (0..100)
+            .map(|_| recorder.push_caller(&[1; FRAME_LEN]))
+            .collect();
 
-        let errors: Vec<_> = results.iter().filter_map(|result| result.as_ref().err()).collect();
+        let errors: Vec<_> = results
+            .iter()
+            .filter_map(|result| result.as_ref().err())
+            .collect();
         assert_eq!(errors.len(), 1, "results: {results:?}");
         match errors[0] {
-            RecordingError::Write { path: failed, kept, .. } => {
+            RecordingError::Write {
+                path: failed,
+                flushed_audio,
+                ..
+            } => {
                 assert_eq!(failed, path);
-                assert_eq!(*kept, Duration::ZERO);
+                assert_eq!(*flushed_audio, Duration::ZERO);
             }
             other => panic!("expected Write, got {other:?}"),
         }
@@ -486,5 +556,89 @@ mod tests {
         let summary = recorder.finish().unwrap();
         assert!(summary.truncated);
         assert_eq!(summary.frames, 0);
+    }
+
+    /// An in-memory disk with room for `capacity` bytes, like a nearly full disk.
+    struct SmallDisk {
+        bytes: std::sync::Arc<std::sync::Mutex<Vec<u8>>>,
+        position: usize,
+        capacity: usize,
+    }
+
+    impl Write for SmallDisk {
+        fn write(&mut self, buffer: &[u8]) -> io::Result<usize> {
+            let room = self.capacity.saturating_sub(self.position);
+            if room == 0 {
+                return Err(io::Error::from(io::ErrorKind::StorageFull));
+            }
+
+            let count = buffer.len().min(room);
+            let mut bytes = self.bytes.lock().unwrap();
+            if bytes.len() < self.position + count {
+                bytes.resize(self.position + count, 0);
+            }
+            bytes[self.position..self.position + count].copy_from_slice(&buffer[..count]);
+            self.position += count;
+            Ok(count)
+        }
+
+        fn flush(&mut self) -> io::Result<()> {
+            Ok(())
+        }
+    }
+
+    impl Seek for SmallDisk {
+        fn seek(&mut self, position: SeekFrom) -> io::Result<u64> {
+            let length = self.bytes.lock().unwrap().len() as i64;
+            let target = match position {
+                SeekFrom::Start(offset) => offset as i64,
+                SeekFrom::End(offset) => length + offset,
+                SeekFrom::Current(offset) => self.position as i64 + offset,
+            };
+            self.position = usize::try_from(target).map_err(io::Error::other)?;
+            Ok(self.position as u64)
+        }
+    }
+
+    #[test]
+    fn full_disk_keeps_flushed_audio() {
+        const HEADER_BYTES: usize = 44;
+        const BYTES_PER_FRAME: usize = 4;
+        let bytes = std::sync::Arc::new(std::sync::Mutex::new(Vec::new()));
+        let disk = SmallDisk {
+            bytes: bytes.clone(),
+            position: 0,
+            capacity: HEADER_BYTES + 12_000 * BYTES_PER_FRAME,
+        };
+        let path = Path::new("small-disk.wav");
+        let caller = ramp(1, 24_000);
+        let mut recorder = CallRecorder::with_sink(path, Box::new(disk)).unwrap();
+
+        let results: Vec<_> = caller
+            .chunks(FRAME_LEN)
+            .map(|frame| recorder.push_caller(frame))
+            .collect();
+        let summary = recorder.finish().unwrap();
+
+        let errors: Vec<_> = results
+            .iter()
+            .filter_map(|result| result.as_ref().err())
+            .collect();
+        assert_eq!(errors.len(), 1);
+        match errors[0] {
+            RecordingError::Write { flushed_audio, .. } => {
+                assert_eq!(*flushed_audio, Duration::from_secs(1));
+            }
+            other => panic!("expected Write, got {other:?}"),
+        }
+        assert!(summary.truncated);
+        assert_eq!(summary.frames, FLUSH_INTERVAL_FRAMES);
+
+        // The header still describes the first second, so the bytes read back as that audio.
+        let written = bytes.lock().unwrap().clone();
+        let mut reader = hound::WavReader::new(io::Cursor::new(written)).unwrap();
+        let samples: Vec<i16> = reader.samples::<i16>().map(|s| s.unwrap()).collect();
+        let left: Vec<i16> = samples.iter().step_by(2).copied().collect();
+        assert_eq!(left, caller[..FLUSH_INTERVAL_FRAMES as usize]);
     }
 }

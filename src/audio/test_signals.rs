@@ -128,7 +128,11 @@ fn mu_law_decode(code: u8) -> i16 {
     let mantissa = (code & 0x0F) as i32;
     let magnitude = (((mantissa << 3) + 0x84) << exponent) - 0x84;
 
-    if sign != 0 { -magnitude as i16 } else { magnitude as i16 }
+    if sign != 0 {
+        -magnitude as i16
+    } else {
+        magnitude as i16
+    }
 }
 
 #[cfg(test)]

@@ -92,7 +92,10 @@ impl Vad {
     /// An empty frame is not speech and leaves the detector's state unchanged.
     pub fn classify(&mut self, frame: &[i16]) -> FrameClass {
         if frame.is_empty() {
-            return FrameClass { speech: false, level_dbfs: SILENCE_DBFS };
+            return FrameClass {
+                speech: false,
+                level_dbfs: SILENCE_DBFS,
+            };
         }
 
         let level_dbfs = self.analyse(frame);
@@ -105,7 +108,10 @@ impl Vad {
         }
 
         let passes = level_dbfs >= self.threshold_dbfs() && !steady;
-        FrameClass { speech: self.apply_hangover(passes), level_dbfs }
+        FrameClass {
+            speech: self.apply_hangover(passes),
+            level_dbfs,
+        }
     }
 
     /// Raises the speech threshold by `boost_db` (0 to remove the boost).
@@ -114,7 +120,11 @@ impl Vad {
     /// and the caller's quiet "mhm" reach the detector. The boost keeps them from counting as
     /// the caller barging in. Negative and non-finite values count as 0.
     pub fn set_threshold_boost_db(&mut self, boost_db: f32) {
-        self.boost_db = if boost_db.is_finite() { boost_db.max(0.0) } else { 0.0 };
+        self.boost_db = if boost_db.is_finite() {
+            boost_db.max(0.0)
+        } else {
+            0.0
+        };
     }
 
     /// Returns the tracked noise floor in dBFS, or `None` before the first frame.
@@ -124,8 +134,8 @@ impl Vad {
 
     /// Returns the current speech threshold in dBFS, including the boost.
     pub fn threshold_dbfs(&self) -> f32 {
-        let above_noise = self.noise_floor.level_dbfs.unwrap_or(SILENCE_DBFS)
-            + self.config.noise_margin_db;
+        let above_noise =
+            self.noise_floor.level_dbfs.unwrap_or(SILENCE_DBFS) + self.config.noise_margin_db;
         above_noise.max(self.config.min_speech_dbfs) + self.boost_db
     }
 
@@ -256,7 +266,11 @@ impl NoiseFloor {
         let updated = if frame_dbfs < floor {
             floor + FLOOR_FALL_FACTOR * (frame_dbfs - floor)
         } else {
-            let rise = if self.is_steady() { FLOOR_FAST_RISE_DB } else { FLOOR_SLOW_RISE_DB };
+            let rise = if self.is_steady() {
+                FLOOR_FAST_RISE_DB
+            } else {
+                FLOOR_SLOW_RISE_DB
+            };
             floor + rise.min(frame_dbfs - floor)
         };
         self.level_dbfs = Some(updated);
@@ -275,7 +289,9 @@ impl NoiseFloor {
         let (min, max) = self
             .history
             .iter()
-            .fold((f32::MAX, f32::MIN), |(min, max), &level| (min.min(level), max.max(level)));
+            .fold((f32::MAX, f32::MIN), |(min, max), &level| {
+                (min.min(level), max.max(level))
+            });
         max - min <= STEADY_MAX_SPREAD_DB
     }
 }
@@ -383,7 +399,10 @@ mod tests {
     const LINE_NOISE_DBFS: f32 = -60.0;
 
     fn classify_all(vad: &mut Vad, signal: &[i16]) -> Vec<FrameClass> {
-        signal.chunks(FRAME_LEN).map(|frame| vad.classify(frame)).collect()
+        signal
+            .chunks(FRAME_LEN)
+            .map(|frame| vad.classify(frame))
+            .collect()
     }
 
     fn speech_count(classes: &[FrameClass]) -> usize {
@@ -405,7 +424,10 @@ mod tests {
         let mut signal = line_noise(lead, 7);
 
         let mut noisy_speech: Vec<f32> = speech.iter().map(|&s| s as f32).collect();
-        add_into(&mut noisy_speech, &white_noise(LINE_NOISE_DBFS, speech.len(), 8));
+        add_into(
+            &mut noisy_speech,
+            &white_noise(LINE_NOISE_DBFS, speech.len(), 8),
+        );
         signal.extend(to_pcm(&noisy_speech));
 
         signal.extend(line_noise(ms(1000), 9));
@@ -556,8 +578,16 @@ mod tests {
 
         let speech_frames = speech.len().div_ceil(FRAME_LEN);
         let after_hangover = first_frame + speech_frames + hangover + 1;
-        assert_eq!(speech_count(&classes[..first_frame]), 0, "speech before the fixture");
-        assert_eq!(speech_count(&classes[after_hangover..]), 0, "speech after the hangover");
+        assert_eq!(
+            speech_count(&classes[..first_frame]),
+            0,
+            "speech before the fixture"
+        );
+        assert_eq!(
+            speech_count(&classes[after_hangover..]),
+            0,
+            "speech after the hangover"
+        );
     }
 
     #[test]
@@ -572,7 +602,10 @@ mod tests {
         let threshold = vad.threshold_dbfs();
 
         let mut signal = hum[lead..].to_vec();
-        add_into(&mut signal, &speech.iter().map(|&s| s as f32).collect::<Vec<_>>());
+        add_into(
+            &mut signal,
+            &speech.iter().map(|&s| s as f32).collect::<Vec<_>>(),
+        );
         let classes = classify_all(&mut vad, &to_pcm(&signal));
 
         let active = active_frames(&speech, threshold + 3.0);
@@ -603,7 +636,10 @@ mod tests {
             let (signal, _) = speech_in_line_noise(&echo);
             let classes = classify_all(&mut vad, &signal);
 
-            assert!(speech_count(&classes) > 10, "{name}: echo is inaudible, test is moot");
+            assert!(
+                speech_count(&classes) > 10,
+                "{name}: echo is inaudible, test is moot"
+            );
         }
     }
 
