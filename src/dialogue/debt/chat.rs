@@ -1,0 +1,1 @@
+//! Runs the debt dialogue in a terminal.
