@@ -10,6 +10,7 @@ pub mod debt;
 pub mod demo;
 pub mod nlu;
 pub mod outcome;
+pub mod payment;
 pub mod policy;
 pub mod speak;
 
