@@ -53,8 +53,14 @@ enum AccountsCommand {
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
     match cli.command {
-        Command::Accounts { command: AccountsCommand::Import { file, database } } => import_accounts(&file, &database),
-        Command::Chat { account, database, today } => {
+        Command::Accounts {
+            command: AccountsCommand::Import { file, database },
+        } => import_accounts(&file, &database),
+        Command::Chat {
+            account,
+            database,
+            today,
+        } => {
             let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
             let mut options = ChatOptions::new(&account, database, today);
             options.echo_input = !std::io::stdin().is_terminal();
@@ -71,7 +77,11 @@ fn import_accounts(file: &std::path::Path, database: &std::path::Path) -> anyhow
         .with_context(|| format!("cannot create the accounts table in {}", database.display()))?;
 
     let report = accounts::import_accounts_csv(&conn, file)?;
-    println!("imported {} accounts from {}", report.imported, file.display());
+    println!(
+        "imported {} accounts from {}",
+        report.imported,
+        file.display()
+    );
     for rejected in &report.rejected {
         println!("line {}: skipped: {}", rejected.line, rejected.reason);
     }

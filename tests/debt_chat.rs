@@ -13,7 +13,12 @@ fn recobra(args: &[&str], stdin: &str) -> Output {
         .stderr(Stdio::piped())
         .spawn()
         .expect("recobra starts");
-    child.stdin.take().unwrap().write_all(stdin.as_bytes()).unwrap();
+    child
+        .stdin
+        .take()
+        .unwrap()
+        .write_all(stdin.as_bytes())
+        .unwrap();
     child.wait_with_output().unwrap()
 }
 
@@ -28,9 +33,24 @@ fn printed_outcomes(stdout: &str) -> Vec<serde_json::Value> {
 
 fn chat(database: &Path, account: &str, input: &str) -> String {
     let database = database.to_str().unwrap();
-    let output = recobra(&["chat", "--account", account, "--database", database, "--today", "2026-06-01"], input);
+    let output = recobra(
+        &[
+            "chat",
+            "--account",
+            account,
+            "--database",
+            database,
+            "--today",
+            "2026-06-01",
+        ],
+        input,
+    );
     let stdout = String::from_utf8(output.stdout).unwrap();
-    assert!(output.status.success(), "stdout:\n{stdout}\nstderr:\n{}", String::from_utf8_lossy(&output.stderr));
+    assert!(
+        output.status.success(),
+        "stdout:\n{stdout}\nstderr:\n{}",
+        String::from_utf8_lossy(&output.stderr)
+    );
     stdout
 }
 
@@ -52,14 +72,21 @@ fn chat_keypad_instalment_plan() {
     assert_eq!(plan["amount_cents"], 123_456);
     let instalments = plan["instalments"].as_array().unwrap();
     assert_eq!(instalments.len(), 6);
-    let sum: i64 = instalments.iter().map(|i| i["amount_cents"].as_i64().unwrap()).sum();
+    let sum: i64 = instalments
+        .iter()
+        .map(|i| i["amount_cents"].as_i64().unwrap())
+        .sum();
     assert_eq!(sum, 123_456);
     assert_eq!(outcomes[1]["satisfaction"], 5);
     assert_eq!(outcomes[1]["kind"], "instalment_plan");
 
     let conn = rusqlite::Connection::open(&database).unwrap();
     let stored: i64 = conn
-        .query_row("SELECT COUNT(*) FROM outcomes WHERE kind = 'instalment_plan'", [], |r| r.get(0))
+        .query_row(
+            "SELECT COUNT(*) FROM outcomes WHERE kind = 'instalment_plan'",
+            [],
+            |r| r.get(0),
+        )
         .unwrap();
     assert_eq!(stored, 2);
 }
@@ -104,12 +131,21 @@ fn import_reports_bad_rows() {
     .unwrap();
     let database = dir.path().join("import.sqlite");
     let output = recobra(
-        &["accounts", "import", file.to_str().unwrap(), "--database", database.to_str().unwrap()],
+        &[
+            "accounts",
+            "import",
+            file.to_str().unwrap(),
+            "--database",
+            database.to_str().unwrap(),
+        ],
         "",
     );
     let stdout = String::from_utf8(output.stdout).unwrap();
 
     assert!(output.status.success(), "{stdout}");
     assert!(stdout.contains("imported 1 accounts"), "{stdout}");
-    assert!(stdout.contains("line 3: skipped: invalid amount"), "{stdout}");
+    assert!(
+        stdout.contains("line 3: skipped: invalid amount"),
+        "{stdout}"
+    );
 }

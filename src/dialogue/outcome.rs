@@ -55,7 +55,10 @@ impl OutcomeKind {
     /// Whether this kind is a payment agreement the caller confirmed, which later outcomes
     /// (a hang-up, a transfer) must never replace.
     pub fn is_agreement(self) -> bool {
-        matches!(self, Self::PaymentLinkSent | Self::InstalmentPlan | Self::PromiseToPay)
+        matches!(
+            self,
+            Self::PaymentLinkSent | Self::InstalmentPlan | Self::PromiseToPay
+        )
     }
 }
 
@@ -71,7 +74,7 @@ pub struct Instalment {
 /// An outcome of the call.
 #[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
 pub struct Outcome {
-    /// What the call achieved.
+    /// Kind of result.
     pub kind: OutcomeKind,
     /// The dialogue step where the outcome was reached (`verify`, `instalment_confirm`...).
     pub step: String,

@@ -23,7 +23,7 @@ CREATE TABLE IF NOT EXISTS outbox (
 );
 ";
 
-/// Why a payment link could not be sent.
+/// Error sending a payment link.
 #[derive(Debug, Error)]
 pub enum SendError {
     /// Writing to the outbox failed.
@@ -34,7 +34,7 @@ pub enum SendError {
         /// Database error.
         source: rusqlite::Error,
     },
-    /// The webhook answered with an error status.
+    /// The webhook returned an error status.
     #[error("payment link webhook {url} returned HTTP {status}")]
     Status {
         /// Webhook URL.
@@ -69,13 +69,20 @@ pub struct LinkTemplate {
 impl LinkTemplate {
     /// Creates a template.
     pub fn new(template: &str) -> Self {
-        Self { template: template.to_owned() }
+        Self {
+            template: template.to_owned(),
+        }
     }
 
     /// Returns the link for `request`; the account id is percent-encoded.
     pub fn render(&self, request: &PaymentLinkRequest) -> String {
         let cents = request.amount_cents;
-        let amount = format!("{}{}.{:02}", if cents < 0 { "-" } else { "" }, cents.abs() / 100, cents.abs() % 100);
+        let amount = format!(
+            "{}{}.{:02}",
+            if cents < 0 { "-" } else { "" },
+            cents.abs() / 100,
+            cents.abs() % 100
+        );
         self.template
             .replace("{account_id}", &percent_encode(&request.account_id))
             .replace("{amount}", &amount)
@@ -83,7 +90,11 @@ impl LinkTemplate {
 }
 
 /// Characters kept as they are in a path segment or query value: RFC 3986 unreserved ones.
-const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC.remove(b'-').remove(b'.').remove(b'_').remove(b'~');
+const UNRESERVED: &AsciiSet = &NON_ALPHANUMERIC
+    .remove(b'-')
+    .remove(b'.')
+    .remove(b'_')
+    .remove(b'~');
 
 fn percent_encode(text: &str) -> String {
     utf8_percent_encode(text, UNRESERVED).to_string()
@@ -97,18 +108,31 @@ pub struct OutboxSender {
 impl OutboxSender {
     /// Creates the sender on a connection whose database has [`OUTBOX_SCHEMA`].
     pub fn new(conn: Connection) -> Self {
-        Self { conn: Mutex::new(conn) }
+        Self {
+            conn: Mutex::new(conn),
+        }
     }
 }
 
 impl PaymentLinkSender for OutboxSender {
     fn send(&self, request: &PaymentLinkRequest, link: &str) -> Result<(), SendError> {
-        let outbox_error = |source| SendError::Outbox { account_id: request.account_id.clone(), source };
+        let outbox_error = |source| SendError::Outbox {
+            account_id: request.account_id.clone(),
+            source,
+        };
         // A poisoned lock only means another sender thread panicked; the connection is fine.
-        let conn = self.conn.lock().unwrap_or_else(|poisoned| poisoned.into_inner());
+        let conn = self
+            .conn
+            .lock()
+            .unwrap_or_else(|poisoned| poisoned.into_inner());
         conn.execute(
             "INSERT INTO outbox (account_id, phone, amount_cents, link) VALUES (?1, ?2, ?3, ?4)",
-            params![request.account_id, request.phone, request.amount_cents, link],
+            params![
+                request.account_id,
+                request.phone,
+                request.amount_cents,
+                link
+            ],
         )
         .map_err(outbox_error)?;
         info!(account_id = %request.account_id, amount_cents = request.amount_cents, %link, "payment link queued");
@@ -135,7 +159,10 @@ impl WebhookSender {
     /// Creates a sender posting to `url`, giving up after `timeout`.
     pub fn new(url: &str, timeout: std::time::Duration) -> Self {
         let agent = ureq::AgentBuilder::new().timeout(timeout).build();
-        Self { url: url.to_owned(), agent }
+        Self {
+            url: url.to_owned(),
+            agent,
+        }
     }
 }
 
@@ -152,7 +179,11 @@ impl PaymentLinkSender for WebhookSender {
             message: error.to_string(),
         })?;
 
-        let response = self.agent.post(&self.url).set("Content-Type", "application/json").send_string(&json);
+        let response = self
+            .agent
+            .post(&self.url)
+            .set("Content-Type", "application/json")
+            .send_string(&json);
         match response {
             Ok(_) => {
                 info!(account_id = %request.account_id, url = %self.url, "payment link posted");
@@ -160,11 +191,17 @@ impl PaymentLinkSender for WebhookSender {
             }
             Err(ureq::Error::Status(status, _)) => {
                 warn!(account_id = %request.account_id, url = %self.url, status, "payment link webhook rejected the link");
-                Err(SendError::Status { url: self.url.clone(), status })
+                Err(SendError::Status {
+                    url: self.url.clone(),
+                    status,
+                })
             }
             Err(error) => {
                 warn!(account_id = %request.account_id, url = %self.url, %error, "payment link webhook failed");
-                Err(SendError::Transport { url: self.url.clone(), message: error.to_string() })
+                Err(SendError::Transport {
+                    url: self.url.clone(),
+                    message: error.to_string(),
+                })
             }
         }
     }
@@ -180,18 +217,29 @@ mod tests {
     use super::*;
 
     fn request() -> PaymentLinkRequest {
-        PaymentLinkRequest { account_id: "D-1001".to_owned(), amount_cents: 123_456, phone: "+34600111222".to_owned() }
+        PaymentLinkRequest {
+            account_id: "D-1001".to_owned(),
+            amount_cents: 123_456,
+            phone: "+34600111222".to_owned(),
+        }
     }
 
     #[test]
     fn link_template_renders() {
-        let template = LinkTemplate::new("https://pagos.example.com/p/{account_id}?importe={amount}");
-        assert_eq!(template.render(&request()), "https://pagos.example.com/p/D-1001?importe=1234.56");
+        let template =
+            LinkTemplate::new("https://pagos.example.com/p/{account_id}?importe={amount}");
+        assert_eq!(
+            template.render(&request()),
+            "https://pagos.example.com/p/D-1001?importe=1234.56"
+        );
 
         let mut odd = request();
         odd.account_id = "A 1/ñ".to_owned();
         odd.amount_cents = 8_705;
-        assert_eq!(template.render(&odd), "https://pagos.example.com/p/A%201%2F%C3%B1?importe=87.05");
+        assert_eq!(
+            template.render(&odd),
+            "https://pagos.example.com/p/A%201%2F%C3%B1?importe=87.05"
+        );
     }
 
     #[test]
@@ -199,13 +247,20 @@ mod tests {
         let conn = Connection::open_in_memory().unwrap();
         conn.execute_batch(OUTBOX_SCHEMA).unwrap();
         let sender = OutboxSender::new(conn);
-        sender.send(&request(), "https://pagos.example.com/p/D-1001?importe=1234.56").unwrap();
+        sender
+            .send(
+                &request(),
+                "https://pagos.example.com/p/D-1001?importe=1234.56",
+            )
+            .unwrap();
 
         let conn = sender.conn.lock().unwrap();
         let row: (String, String, i64, String) = conn
-            .query_row("SELECT account_id, phone, amount_cents, link FROM outbox", [], |r| {
-                Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?))
-            })
+            .query_row(
+                "SELECT account_id, phone, amount_cents, link FROM outbox",
+                [],
+                |r| Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?)),
+            )
             .unwrap();
         assert_eq!(row.0, "D-1001");
         assert_eq!(row.1, "+34600111222");
@@ -217,7 +272,10 @@ mod tests {
     fn outbox_without_table_fails() {
         let sender = OutboxSender::new(Connection::open_in_memory().unwrap());
         let error = sender.send(&request(), "https://x").unwrap_err();
-        assert!(matches!(error, SendError::Outbox { ref account_id, .. } if account_id == "D-1001"), "{error}");
+        assert!(
+            matches!(error, SendError::Outbox { ref account_id, .. } if account_id == "D-1001"),
+            "{error}"
+        );
     }
 
     /// Serves one HTTP request on loopback with `status`, and passes its body back.
@@ -248,8 +306,14 @@ mod tests {
             reader.read_exact(&mut body).unwrap();
 
             let mut stream = stream;
-            write!(stream, "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n").unwrap();
-            sender.send((request_line, String::from_utf8(body).unwrap())).unwrap();
+            write!(
+                stream,
+                "HTTP/1.1 {status}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
+            )
+            .unwrap();
+            sender
+                .send((request_line, String::from_utf8(body).unwrap()))
+                .unwrap();
         });
         (url, receiver)
     }
@@ -258,7 +322,12 @@ mod tests {
     fn webhook_posts_json() {
         let (url, received) = one_shot_server("200 OK");
         let sender = WebhookSender::new(&url, Duration::from_secs(5));
-        sender.send(&request(), "https://pagos.example.com/p/D-1001?importe=1234.56").unwrap();
+        sender
+            .send(
+                &request(),
+                "https://pagos.example.com/p/D-1001?importe=1234.56",
+            )
+            .unwrap();
 
         let (request_line, body) = received.recv().unwrap();
         assert!(request_line.starts_with("POST /links "), "{request_line}");
@@ -266,7 +335,10 @@ mod tests {
         assert_eq!(json["account_id"], "D-1001");
         assert_eq!(json["phone"], "+34600111222");
         assert_eq!(json["amount_cents"], 123_456);
-        assert_eq!(json["link"], "https://pagos.example.com/p/D-1001?importe=1234.56");
+        assert_eq!(
+            json["link"],
+            "https://pagos.example.com/p/D-1001?importe=1234.56"
+        );
     }
 
     #[test]
@@ -274,7 +346,10 @@ mod tests {
         let (url, _received) = one_shot_server("503 Service Unavailable");
         let sender = WebhookSender::new(&url, Duration::from_secs(5));
         let error = sender.send(&request(), "https://x").unwrap_err();
-        assert!(matches!(error, SendError::Status { status: 503, .. }), "{error}");
+        assert!(
+            matches!(error, SendError::Status { status: 503, .. }),
+            "{error}"
+        );
     }
 
     #[test]

@@ -44,7 +44,7 @@ impl Policy {
     }
 }
 
-/// Why the policy file could not be loaded.
+/// Error loading the policy file.
 #[derive(Debug, Error)]
 pub enum PolicyError {
     /// The file could not be read.
@@ -81,7 +81,7 @@ pub enum PolicyError {
         field: &'static str,
         /// The value as written.
         value: String,
-        /// What is wrong with it.
+        /// Reason the value is invalid.
         reason: &'static str,
     },
     /// An account names a policy the file does not define.
@@ -98,8 +98,10 @@ pub struct PolicySet {
 impl PolicySet {
     /// Loads policies from a TOML file.
     pub fn load(path: &Path) -> Result<Self, PolicyError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| PolicyError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| PolicyError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text)
     }
 
@@ -108,9 +110,9 @@ impl PolicySet {
         let table: toml::Table = text.parse()?;
         let mut policies = BTreeMap::new();
         for (name, value) in &table {
-            let settings = value
-                .as_table()
-                .ok_or_else(|| PolicyError::NotATable { policy: name.clone() })?;
+            let settings = value.as_table().ok_or_else(|| PolicyError::NotATable {
+                policy: name.clone(),
+            })?;
             policies.insert(name.clone(), parse_policy(name, settings)?);
         }
         Ok(Self { policies })
@@ -118,12 +120,17 @@ impl PolicySet {
 
     /// Returns the policy called `name`.
     pub fn get(&self, name: &str) -> Result<&Policy, PolicyError> {
-        self.policies.get(name).ok_or_else(|| PolicyError::Unknown(name.to_owned()))
+        self.policies
+            .get(name)
+            .ok_or_else(|| PolicyError::Unknown(name.to_owned()))
     }
 }
 
 fn parse_policy(name: &str, settings: &toml::Table) -> Result<Policy, PolicyError> {
-    let fields = Fields { policy: name, settings };
+    let fields = Fields {
+        policy: name,
+        settings,
+    };
     let policy = Policy {
         name: name.to_owned(),
         min_instalments: fields.count("min_instalments")?,
@@ -155,12 +162,20 @@ impl Fields<'_> {
     fn get(&self, field: &'static str) -> Result<&toml::Value, PolicyError> {
         self.settings
             .get(field)
-            .ok_or_else(|| PolicyError::Missing { policy: self.policy.to_owned(), field })
+            .ok_or_else(|| PolicyError::Missing {
+                policy: self.policy.to_owned(),
+                field,
+            })
     }
 
     fn invalid(&self, field: &'static str, reason: &'static str) -> PolicyError {
         let value = self.settings.get(field).map(show_value).unwrap_or_default();
-        PolicyError::Invalid { policy: self.policy.to_owned(), field, value, reason }
+        PolicyError::Invalid {
+            policy: self.policy.to_owned(),
+            field,
+            value,
+            reason,
+        }
     }
 
     fn count(&self, field: &'static str) -> Result<u32, PolicyError> {
@@ -178,7 +193,9 @@ impl Fields<'_> {
     }
 
     fn flag(&self, field: &'static str) -> Result<bool, PolicyError> {
-        self.get(field)?.as_bool().ok_or_else(|| self.invalid(field, "expected true or false"))
+        self.get(field)?
+            .as_bool()
+            .ok_or_else(|| self.invalid(field, "expected true or false"))
     }
 }
 
@@ -246,13 +263,19 @@ mod tests {
 
     #[test]
     fn wrong_type_names_field() {
-        let shipped_text =
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policies.toml"))
-                .unwrap();
+        let shipped_text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policies.toml"),
+        )
+        .unwrap();
         let text = shipped_text.replace("hardship_to_agent = true", "hardship_to_agent = \"yes\"");
         let error = PolicySet::parse(&text).unwrap_err();
         match error {
-            PolicyError::Invalid { policy, field, value, .. } => {
+            PolicyError::Invalid {
+                policy,
+                field,
+                value,
+                ..
+            } => {
                 assert_eq!(policy, "standard");
                 assert_eq!(field, "hardship_to_agent");
                 assert_eq!(value, "\"yes\"");
@@ -263,11 +286,21 @@ mod tests {
 
     #[test]
     fn max_below_min_rejected() {
-        let shipped_text =
-            std::fs::read_to_string(Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policies.toml"))
-                .unwrap();
+        let shipped_text = std::fs::read_to_string(
+            Path::new(env!("CARGO_MANIFEST_DIR")).join("config/policies.toml"),
+        )
+        .unwrap();
         let text = shipped_text.replace("max_instalments = 12", "max_instalments = 1");
         let error = PolicySet::parse(&text).unwrap_err();
-        assert!(matches!(error, PolicyError::Invalid { field: "max_instalments", .. }), "{error:?}");
+        assert!(
+            matches!(
+                error,
+                PolicyError::Invalid {
+                    field: "max_instalments",
+                    ..
+                }
+            ),
+            "{error:?}"
+        );
     }
 }

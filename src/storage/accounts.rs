@@ -25,7 +25,8 @@ CREATE TABLE IF NOT EXISTS accounts (
 CREATE INDEX IF NOT EXISTS accounts_phone ON accounts (phone);
 ";
 
-const COLUMNS: &str = "id, full_name, phone, national_id_last4, creditor, amount_cents, currency, due_date, policy";
+const COLUMNS: &str =
+    "id, full_name, phone, national_id_last4, creditor, amount_cents, currency, due_date, policy";
 
 /// Inserts an account, or replaces the one with the same id.
 pub fn upsert_account(conn: &Connection, account: &Account) -> rusqlite::Result<()> {
@@ -55,8 +56,12 @@ pub fn upsert_account(conn: &Connection, account: &Account) -> rusqlite::Result<
 
 /// Returns the account with id `id`.
 pub fn account_by_id(conn: &Connection, id: &str) -> rusqlite::Result<Option<Account>> {
-    conn.query_row(&format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"), [id], account_from_row)
-        .optional()
+    conn.query_row(
+        &format!("SELECT {COLUMNS} FROM accounts WHERE id = ?1"),
+        [id],
+        account_from_row,
+    )
+    .optional()
 }
 
 /// Returns the account for a phone number in E.164 form; with several, the lowest id.
@@ -93,19 +98,28 @@ fn account_from_row(row: &Row<'_>) -> rusqlite::Result<Account> {
 }
 
 /// Columns the import file must have, in any order.
-const CSV_COLUMNS: [&str; 9] =
-    ["id", "full_name", "phone", "national_id_last4", "creditor", "amount", "currency", "due_date", "policy"];
+const CSV_COLUMNS: [&str; 9] = [
+    "id",
+    "full_name",
+    "phone",
+    "national_id_last4",
+    "creditor",
+    "amount",
+    "currency",
+    "due_date",
+    "policy",
+];
 
 /// A CSV row that was not imported.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct RejectedRow {
     /// Line of the row in the file, from 1.
     pub line: u64,
-    /// What is wrong with it.
+    /// Reason the row is invalid.
     pub reason: String,
 }
 
-/// What a CSV import did.
+/// Result of a CSV import.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct ImportReport {
     /// Rows inserted or updated.
@@ -114,7 +128,7 @@ pub struct ImportReport {
     pub rejected: Vec<RejectedRow>,
 }
 
-/// Why an import could not run at all.
+/// Error that stops an import before or while writing rows.
 #[derive(Debug, Error)]
 pub enum ImportError {
     /// The file could not be opened or read as CSV.
@@ -148,7 +162,10 @@ pub enum ImportError {
 /// Imports accounts from a CSV file with a header row. Valid rows are inserted or update the
 /// account with the same id; invalid rows are skipped and reported with their line.
 pub fn import_accounts_csv(conn: &Connection, path: &Path) -> Result<ImportReport, ImportError> {
-    let read_error = |source| ImportError::Read { path: path.to_owned(), source };
+    let read_error = |source| ImportError::Read {
+        path: path.to_owned(),
+        source,
+    };
     let mut reader = csv::ReaderBuilder::new()
         .trim(csv::Trim::All)
         .flexible(true)
@@ -158,11 +175,15 @@ pub fn import_accounts_csv(conn: &Connection, path: &Path) -> Result<ImportRepor
     let headers = reader.headers().map_err(read_error)?.clone();
     let mut positions = [0usize; CSV_COLUMNS.len()];
     for (slot, column) in positions.iter_mut().zip(CSV_COLUMNS) {
-        *slot = headers.iter().position(|h| h == column).ok_or_else(|| ImportError::MissingColumn {
-            path: path.to_owned(),
-            column,
-            expected: CSV_COLUMNS.join(", "),
-        })?;
+        *slot =
+            headers
+                .iter()
+                .position(|h| h == column)
+                .ok_or_else(|| ImportError::MissingColumn {
+                    path: path.to_owned(),
+                    column,
+                    expected: CSV_COLUMNS.join(", "),
+                })?;
     }
 
     let mut report = ImportReport::default();
@@ -171,7 +192,10 @@ pub fn import_accounts_csv(conn: &Connection, path: &Path) -> Result<ImportRepor
             Ok(record) => record,
             Err(error) => {
                 let line = error.position().map_or(0, |p| p.line());
-                report.rejected.push(RejectedRow { line, reason: error.to_string() });
+                report.rejected.push(RejectedRow {
+                    line,
+                    reason: error.to_string(),
+                });
                 continue;
             }
         };
@@ -182,12 +206,17 @@ pub fn import_accounts_csv(conn: &Connection, path: &Path) -> Result<ImportRepor
             report.rejected.push(RejectedRow { line, reason });
             continue;
         }
-        let fields: Vec<&str> = positions.iter().map(|&i| record.get(i).unwrap_or("")).collect();
+        let fields: Vec<&str> = positions
+            .iter()
+            .map(|&i| record.get(i).unwrap_or(""))
+            .collect();
 
         match parse_account(&fields) {
             Ok(account) => {
-                upsert_account(conn, &account)
-                    .map_err(|source| ImportError::Store { id: account.id.clone(), source })?;
+                upsert_account(conn, &account).map_err(|source| ImportError::Store {
+                    id: account.id.clone(),
+                    source,
+                })?;
                 report.imported += 1;
             }
             Err(reason) => {
@@ -200,27 +229,54 @@ pub fn import_accounts_csv(conn: &Connection, path: &Path) -> Result<ImportRepor
     Ok(report)
 }
 
-/// Builds an account from the fields in [`CSV_COLUMNS`] order, or says what is invalid.
+/// Builds an account from the fields in [`CSV_COLUMNS`] order, or returns the reason it is invalid.
 fn parse_account(fields: &[&str]) -> Result<Account, String> {
-    let [id, full_name, phone, last4, creditor, amount, currency, due_date, policy] = fields else {
-        return Err(format!("expected {} fields, found {}", CSV_COLUMNS.len(), fields.len()));
+    let [
+        id,
+        full_name,
+        phone,
+        last4,
+        creditor,
+        amount,
+        currency,
+        due_date,
+        policy,
+    ] = fields
+    else {
+        return Err(format!(
+            "expected {} fields, found {}",
+            CSV_COLUMNS.len(),
+            fields.len()
+        ));
     };
 
-    for (column, value) in [("id", id), ("full_name", full_name), ("creditor", creditor), ("policy", policy)] {
+    for (column, value) in [
+        ("id", id),
+        ("full_name", full_name),
+        ("creditor", creditor),
+        ("policy", policy),
+    ] {
         if value.is_empty() {
             return Err(format!("missing {column}"));
         }
     }
     if !is_e164(phone) {
-        return Err(format!("invalid phone {phone:?}: expected E.164, like +34600111222"));
+        return Err(format!(
+            "invalid phone {phone:?}: expected E.164, like +34600111222"
+        ));
     }
     if last4.len() != 4 || !last4.chars().all(|c| c.is_ascii_digit()) {
-        return Err(format!("invalid national_id_last4 {last4:?}: expected 4 digits"));
+        return Err(format!(
+            "invalid national_id_last4 {last4:?}: expected 4 digits"
+        ));
     }
-    let amount_cents = parse_amount_cents(amount)
-        .ok_or_else(|| format!("invalid amount {amount:?}: expected a positive amount like 1234.56"))?;
+    let amount_cents = parse_amount_cents(amount).ok_or_else(|| {
+        format!("invalid amount {amount:?}: expected a positive amount like 1234.56")
+    })?;
     if currency.len() != 3 || !currency.chars().all(|c| c.is_ascii_uppercase()) {
-        return Err(format!("invalid currency {currency:?}: expected an ISO 4217 code like EUR"));
+        return Err(format!(
+            "invalid currency {currency:?}: expected an ISO 4217 code like EUR"
+        ));
     }
     let due_date = NaiveDate::parse_from_str(due_date, "%Y-%m-%d")
         .map_err(|_| format!("invalid due_date {due_date:?}: expected YYYY-MM-DD"))?;
@@ -238,9 +294,11 @@ fn parse_account(fields: &[&str]) -> Result<Account, String> {
     })
 }
 
-/// Whether `phone` is `+` and 7 to 15 digits, the first not 0.
+/// Checks that `phone` is `+` and 7 to 15 digits, the first not 0.
 fn is_e164(phone: &str) -> bool {
-    let Some(digits) = phone.strip_prefix('+') else { return false };
+    let Some(digits) = phone.strip_prefix('+') else {
+        return false;
+    };
     (7..=15).contains(&digits.len())
         && digits.chars().all(|c| c.is_ascii_digit())
         && !digits.starts_with('0')
@@ -298,7 +356,10 @@ mod tests {
         assert_eq!(lucia.phone, "+34600111222");
         assert_eq!(lucia.national_id_last4, "4821");
         assert_eq!(lucia.amount_cents, 123_456);
-        assert_eq!(lucia.due_date, NaiveDate::from_ymd_opt(2026, 9, 30).unwrap());
+        assert_eq!(
+            lucia.due_date,
+            NaiveDate::from_ymd_opt(2026, 9, 30).unwrap()
+        );
 
         let jorge = account_by_phone(&conn, "+34600333444").unwrap().unwrap();
         assert_eq!(jorge.id, "D-1002");
@@ -343,16 +404,24 @@ mod tests {
 
     #[test]
     fn reimport_updates_account() {
-        let header = "id,full_name,phone,national_id_last4,creditor,amount,currency,due_date,policy\n";
+        let header =
+            "id,full_name,phone,national_id_last4,creditor,amount,currency,due_date,policy\n";
         let conn = database();
-        let first = csv_file(&format!("{header}A-1,Ana Pérez,+34600000001,1234,Banco,10.50,EUR,2026-01-31,standard\n"));
+        let first = csv_file(&format!(
+            "{header}A-1,Ana Pérez,+34600000001,1234,Banco,10.50,EUR,2026-01-31,standard\n"
+        ));
         import_accounts_csv(&conn, first.path()).unwrap();
-        let second = csv_file(&format!("{header}A-1,Ana Pérez,+34600000001,1234,Banco,99,EUR,2026-03-31,standard\n"));
+        let second = csv_file(&format!(
+            "{header}A-1,Ana Pérez,+34600000001,1234,Banco,99,EUR,2026-03-31,standard\n"
+        ));
         import_accounts_csv(&conn, second.path()).unwrap();
 
         let account = account_by_id(&conn, "A-1").unwrap().unwrap();
         assert_eq!(account.amount_cents, 9_900);
-        assert_eq!(account.due_date, NaiveDate::from_ymd_opt(2026, 3, 31).unwrap());
+        assert_eq!(
+            account.due_date,
+            NaiveDate::from_ymd_opt(2026, 3, 31).unwrap()
+        );
         assert_eq!(count_accounts(&conn).unwrap(), 1);
     }
 
@@ -360,7 +429,16 @@ mod tests {
     fn missing_column_is_error() {
         let file = csv_file("id,full_name,phone\nA-1,Ana,+34600000001\n");
         let error = import_accounts_csv(&database(), file.path()).unwrap_err();
-        assert!(matches!(error, ImportError::MissingColumn { column: "national_id_last4", .. }), "{error}");
+        assert!(
+            matches!(
+                error,
+                ImportError::MissingColumn {
+                    column: "national_id_last4",
+                    ..
+                }
+            ),
+            "{error}"
+        );
     }
 
     #[test]
@@ -369,7 +447,9 @@ mod tests {
         assert_eq!(parse_amount_cents("87.10"), Some(8_710));
         assert_eq!(parse_amount_cents("87.1"), Some(8_710));
         assert_eq!(parse_amount_cents("5"), Some(500));
-        for bad in ["", "0", "0.00", "-1", "1.234", "1,5", "1.", ".5", "abc", "1e3"] {
+        for bad in [
+            "", "0", "0.00", "-1", "1.234", "1,5", "1.", ".5", "abc", "1e3",
+        ] {
             assert_eq!(parse_amount_cents(bad), None, "{bad}");
         }
     }

@@ -11,7 +11,7 @@ use thiserror::Error;
 
 use crate::dialogue::{Prompt, Segment};
 
-/// Why a catalog could not be loaded.
+/// Error loading a prompt catalog.
 #[derive(Debug, Error)]
 pub enum CatalogError {
     /// A file or folder could not be read.
@@ -41,7 +41,10 @@ pub struct TextCatalog {
 impl TextCatalog {
     /// Loads every `*.toml` file of a locale folder (`prompts/es-ES`).
     pub fn load_dir(dir: &Path) -> Result<Self, CatalogError> {
-        let read_error = |source| CatalogError::Read { path: dir.to_owned(), source };
+        let read_error = |source| CatalogError::Read {
+            path: dir.to_owned(),
+            source,
+        };
         let mut paths = Vec::new();
         for entry in std::fs::read_dir(dir).map_err(read_error)? {
             let path = entry.map_err(read_error)?.path();
@@ -60,18 +63,25 @@ impl TextCatalog {
 
     /// Adds the clips of one catalog file.
     pub fn load_file(&mut self, path: &Path) -> Result<(), CatalogError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| CatalogError::Read { path: path.to_owned(), source })?;
-        let table: toml::Table = text
-            .parse()
-            .map_err(|source| CatalogError::Toml { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| CatalogError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
+        let table: toml::Table = text.parse().map_err(|source| CatalogError::Toml {
+            path: path.to_owned(),
+            source,
+        })?;
         self.add_table("", &table);
         Ok(())
     }
 
     fn add_table(&mut self, prefix: &str, table: &toml::Table) {
         for (key, value) in table {
-            let id = if prefix.is_empty() { key.clone() } else { format!("{prefix}.{key}") };
+            let id = if prefix.is_empty() {
+                key.clone()
+            } else {
+                format!("{prefix}.{key}")
+            };
             match value {
                 toml::Value::String(text) => {
                     self.texts.insert(id, text.clone());
@@ -99,7 +109,11 @@ impl TextCatalog {
             .segments
             .iter()
             .filter_map(|segment| match segment {
-                Segment::Clip(id) => Some(self.text(id).map(str::to_owned).unwrap_or_else(|| format!("[{id}]"))),
+                Segment::Clip(id) => Some(
+                    self.text(id)
+                        .map(str::to_owned)
+                        .unwrap_or_else(|| format!("[{id}]")),
+                ),
                 Segment::Speech(text) => Some(text.clone()),
                 Segment::Pause(_) => None,
             })

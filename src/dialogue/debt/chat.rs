@@ -62,7 +62,7 @@ impl ChatOptions {
     }
 }
 
-/// Why a chat session could not run.
+/// Error that stops a chat session.
 #[derive(Debug, Error)]
 pub enum ChatError {
     /// The database failed.
@@ -95,12 +95,22 @@ pub enum ChatError {
 
 /// Runs one conversation, reading the caller's lines from `input` and writing the dialogue
 /// to `output`. Outcomes are stored in the database's `outcomes` table under call id `chat`.
-pub fn run_chat(options: &ChatOptions, input: impl BufRead, mut output: impl Write) -> Result<(), ChatError> {
+pub fn run_chat(
+    options: &ChatOptions,
+    input: impl BufRead,
+    mut output: impl Write,
+) -> Result<(), ChatError> {
     let conn = open_database(options, &mut output)?;
-    let account = accounts::account_by_id(&conn, &options.account_id)
-        .map_err(|source| ChatError::Database { path: options.database.clone(), source })?;
+    let account = accounts::account_by_id(&conn, &options.account_id).map_err(|source| {
+        ChatError::Database {
+            path: options.database.clone(),
+            source,
+        }
+    })?;
     let policies = PolicySet::load(&options.policies)?;
-    let policy_name = account.as_ref().map_or(FALLBACK_POLICY, |a| a.policy.as_str());
+    let policy_name = account
+        .as_ref()
+        .map_or(FALLBACK_POLICY, |a| a.policy.as_str());
     let policy = policies.get(policy_name)?.clone();
     let keypad = KeypadMap::load(&options.keypad)?;
     let catalog = TextCatalog::load_dir(&options.prompts)?;
@@ -114,7 +124,11 @@ pub fn run_chat(options: &ChatOptions, input: impl BufRead, mut output: impl Wri
     };
     let terminator = keypad.terminator;
     let mut dialogue = DebtDialogue::new(account, policy, keypad, options.today);
-    let printer = Printer { catalog: &catalog, template: &template, conn: &conn };
+    let printer = Printer {
+        catalog: &catalog,
+        template: &template,
+        conn: &conn,
+    };
 
     let mut actions = dialogue.start(&context);
     let mut lines = input.lines();
@@ -149,10 +163,15 @@ pub fn run_chat(options: &ChatOptions, input: impl BufRead, mut output: impl Wri
 }
 
 fn open_database(options: &ChatOptions, output: &mut impl Write) -> Result<Connection, ChatError> {
-    let database_error = |source| ChatError::Database { path: options.database.clone(), source };
+    let database_error = |source| ChatError::Database {
+        path: options.database.clone(),
+        source,
+    };
     let conn = Connection::open(&options.database).map_err(database_error)?;
-    conn.execute_batch(accounts::SCHEMA).map_err(database_error)?;
-    conn.execute_batch(outcomes::SCHEMA).map_err(database_error)?;
+    conn.execute_batch(accounts::SCHEMA)
+        .map_err(database_error)?;
+    conn.execute_batch(outcomes::SCHEMA)
+        .map_err(database_error)?;
     conn.execute_batch(OUTBOX_SCHEMA).map_err(database_error)?;
 
     if accounts::count_accounts(&conn).map_err(database_error)? == 0 {
@@ -181,7 +200,11 @@ fn parse_line(line: &str, terminator: char) -> DialogueEvent {
         let keys = keys.strip_suffix(terminator).unwrap_or(keys);
         return DialogueEvent::Digits(keys.to_owned());
     }
-    DialogueEvent::Utterance(Utterance { text: line.to_lowercase(), confidence: 1.0, alternatives: Vec::new() })
+    DialogueEvent::Utterance(Utterance {
+        text: line.to_lowercase(),
+        confidence: 1.0,
+        alternatives: Vec::new(),
+    })
 }
 
 /// Writes actions as text.
@@ -229,10 +252,18 @@ mod tests {
         assert_eq!(parse_line("", '#'), DialogueEvent::NoInput);
         assert_eq!(parse_line("  ", '#'), DialogueEvent::NoInput);
         assert_eq!(parse_line("/hangup", '#'), DialogueEvent::HangUp);
-        assert_eq!(parse_line("#4821", '#'), DialogueEvent::Digits("4821".to_owned()));
-        assert_eq!(parse_line("#6#", '#'), DialogueEvent::Digits("6".to_owned()));
+        assert_eq!(
+            parse_line("#4821", '#'),
+            DialogueEvent::Digits("4821".to_owned())
+        );
+        assert_eq!(
+            parse_line("#6#", '#'),
+            DialogueEvent::Digits("6".to_owned())
+        );
         assert_eq!(parse_line("#*", '#'), DialogueEvent::Digits("*".to_owned()));
-        let DialogueEvent::Utterance(utterance) = parse_line("Sí, soy YO", '#') else { panic!("expected an utterance") };
+        let DialogueEvent::Utterance(utterance) = parse_line("Sí, soy YO", '#') else {
+            panic!("expected an utterance")
+        };
         assert_eq!(utterance.text, "sí, soy yo");
         assert_eq!(utterance.confidence, 1.0);
     }

@@ -16,7 +16,10 @@ impl DebtDialogue {
         } else {
             "not_verified"
         };
-        let agreed = self.result.as_ref().filter(|outcome| outcome.kind.is_agreement());
+        let agreed = self
+            .result
+            .as_ref()
+            .filter(|outcome| outcome.kind.is_agreement());
 
         let mut context = json!({
             "account_found": self.account.is_some(),

@@ -36,7 +36,10 @@ impl DebtDialogue {
         vec![
             save,
             Action::Play(Prompt::clip(clip::NO_ACCOUNT)),
-            Action::Transfer(Transfer { reason: "system_error".to_owned(), context }),
+            Action::Transfer(Transfer {
+                reason: "system_error".to_owned(),
+                context,
+            }),
         ]
     }
 
@@ -61,7 +64,12 @@ impl DebtDialogue {
 
     /// Replays the last question.
     pub(super) fn repeat(&mut self) -> Vec<Action> {
-        let mut actions: Vec<Action> = self.last_question.iter().cloned().map(Action::Play).collect();
+        let mut actions: Vec<Action> = self
+            .last_question
+            .iter()
+            .cloned()
+            .map(Action::Play)
+            .collect();
         actions.extend(self.last_listen.clone().map(Action::Listen));
         actions
     }
@@ -78,7 +86,11 @@ impl DebtDialogue {
             return self.transfer("no_progress", clip::TRANSFER_NO_PROGRESS, None);
         }
 
-        let apology = if matches!(input, Input::NoInput) { clip::NO_INPUT } else { clip::NO_MATCH };
+        let apology = if matches!(input, Input::NoInput) {
+            clip::NO_INPUT
+        } else {
+            clip::NO_MATCH
+        };
         let mut actions = vec![
             Action::Play(Prompt::clip(apology)),
             Action::Play(Prompt::clip(self.step.hint())),
@@ -97,9 +109,14 @@ impl DebtDialogue {
         Action::SaveOutcome(outcome)
     }
 
-    /// Hands the caller to an agent, once; a `transferred` outcome is saved only when the call
-    /// has no result yet, so an earlier agreement stays the result.
-    pub(super) fn transfer(&mut self, reason: &str, announcement: &str, request: Option<Value>) -> Vec<Action> {
+    /// Hands the caller to an agent and ignores every later event. A `transferred` outcome is
+    /// saved only when the call has no result yet, so an earlier agreement stays the result.
+    pub(super) fn transfer(
+        &mut self,
+        reason: &str,
+        announcement: &str,
+        request: Option<Value>,
+    ) -> Vec<Action> {
         let context = self.transfer_context(reason, request);
         let mut actions = Vec::new();
         if self.result.is_none() {
@@ -111,7 +128,10 @@ impl DebtDialogue {
 
         self.step = Step::Transferred;
         actions.push(Action::Play(Prompt::clip(announcement)));
-        actions.push(Action::Transfer(Transfer { reason: reason.to_owned(), context }));
+        actions.push(Action::Transfer(Transfer {
+            reason: reason.to_owned(),
+            context,
+        }));
         actions
     }
 
@@ -120,7 +140,11 @@ impl DebtDialogue {
     }
 
     fn transfer_outside_policy(&mut self, request: Value) -> Vec<Action> {
-        self.transfer("outside_policy", clip::TRANSFER_OUTSIDE_POLICY, Some(request))
+        self.transfer(
+            "outside_policy",
+            clip::TRANSFER_OUTSIDE_POLICY,
+            Some(request),
+        )
     }
 
     /// Records the hang-up as `abandoned` at the current step, unless the call already has a
@@ -136,7 +160,12 @@ impl DebtDialogue {
 
     fn say_goodbye(&mut self, reason: &str) -> Vec<Action> {
         self.step = Step::Ended;
-        vec![Action::Play(Prompt::clip(clip::GOODBYE)), Action::Hangup { reason: reason.to_owned() }]
+        vec![
+            Action::Play(Prompt::clip(clip::GOODBYE)),
+            Action::Hangup {
+                reason: reason.to_owned(),
+            },
+        ]
     }
 
     /// Saves `kind`, plays `message` and ends the call.
@@ -144,14 +173,17 @@ impl DebtDialogue {
         let outcome = Outcome::new(kind, self.step.name());
         let mut actions = vec![self.save(outcome), Action::Play(Prompt::clip(message))];
         self.step = Step::Ended;
-        actions.push(Action::Hangup { reason: kind.as_str().to_owned() });
+        actions.push(Action::Hangup {
+            reason: kind.as_str().to_owned(),
+        });
         actions
     }
 
     pub(super) fn is_agent_request(&self, input: &Input) -> bool {
         match input {
             Input::Keys(keys) => {
-                *keys == self.keypad.agent || (self.step == Step::Menu && *keys == self.keypad.menu.agent)
+                *keys == self.keypad.agent
+                    || (self.step == Step::Menu && *keys == self.keypad.menu.agent)
             }
             Input::Said { meaning, .. } => meaning.intent == Some(Intent::Agent),
             Input::NoInput | Input::NoMatch => false,
@@ -182,8 +214,18 @@ impl DebtDialogue {
 
     /// Handles an answer to the current step; `None` means it does not answer the question.
     pub(super) fn on_input(&mut self, input: &Input) -> Option<Vec<Action>> {
+        // Hardship counts while negotiating; in a dispute's free-text reason it is part of
+        // the reason, and the satisfaction question is past negotiating.
+        let negotiating = matches!(
+            self.step,
+            Step::Menu
+                | Step::InstalmentCount
+                | Step::InstalmentConfirm { .. }
+                | Step::PromiseDate
+                | Step::PromiseConfirm { .. }
+        );
         let said_hardship = matches!(input, Input::Said { meaning, .. } if meaning.intent == Some(Intent::Hardship));
-        if said_hardship && self.verified.is_some() && self.step != Step::Satisfaction {
+        if said_hardship && negotiating && self.verified.is_some() {
             return Some(self.on_hardship());
         }
 
@@ -206,7 +248,11 @@ impl DebtDialogue {
     fn on_right_party(&mut self, input: &Input) -> Option<Vec<Action>> {
         if let Input::Said { meaning, .. } = input {
             match meaning.intent {
-                Some(Intent::CallBackLater) => return Some(self.end_with(OutcomeKind::NotAvailable, clip::THIRD_PARTY_CALLBACK)),
+                Some(Intent::CallBackLater) => {
+                    return Some(
+                        self.end_with(OutcomeKind::NotAvailable, clip::THIRD_PARTY_CALLBACK),
+                    );
+                }
                 Some(Intent::WrongPerson) => return Some(self.ask(Step::ThirdParty, Vec::new())),
                 _ => {}
             }
@@ -235,7 +281,12 @@ impl DebtDialogue {
     fn on_verify(&mut self, input: &Input) -> Option<Vec<Action>> {
         let digits = match input {
             Input::Keys(keys) => keys.clone(),
-            Input::Said { meaning, .. } => meaning.digits.clone()?,
+            // Digits said as one number ("cuatro mil ochocientos veintiuno") come as `number`.
+            Input::Said { meaning, .. } => match (&meaning.digits, meaning.number) {
+                (Some(digits), _) => digits.clone(),
+                (None, Some(number)) if (0..10_000).contains(&number) => format!("{number:04}"),
+                _ => return None,
+            },
             Input::NoInput | Input::NoMatch => return None,
         };
         if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
@@ -265,13 +316,22 @@ impl DebtDialogue {
 
     fn verification_failed(&mut self) -> Vec<Action> {
         self.verification_failed = true;
-        let save = self.save(Outcome::new(OutcomeKind::VerificationFailed, self.step.name()));
+        let save = self.save(Outcome::new(
+            OutcomeKind::VerificationFailed,
+            self.step.name(),
+        ));
         let mut actions = vec![save];
         if self.policy.verification_failure_to_agent {
-            actions.extend(self.transfer("verification_failed", clip::VERIFY_FAILED_TRANSFER, None));
+            actions.extend(self.transfer(
+                "verification_failed",
+                clip::VERIFY_FAILED_TRANSFER,
+                None,
+            ));
         } else {
             actions.push(Action::Play(Prompt::clip(clip::VERIFY_FAILED)));
-            actions.push(Action::Hangup { reason: OutcomeKind::VerificationFailed.as_str().to_owned() });
+            actions.push(Action::Hangup {
+                reason: OutcomeKind::VerificationFailed.as_str().to_owned(),
+            });
             self.step = Step::Ended;
         }
         actions
@@ -305,14 +365,21 @@ impl DebtDialogue {
             return None;
         };
 
-        let needs_agreement = matches!(choice, Intent::PayNow | Intent::Instalments | Intent::Promise);
+        let needs_agreement = matches!(
+            choice,
+            Intent::PayNow | Intent::Instalments | Intent::Promise
+        );
         if needs_agreement && account.amount_cents > self.policy.automation_limit_cents {
             let request = json!({
                 "option": intent_name(choice),
                 "amount_cents": account.amount_cents,
                 "limit_cents": self.policy.automation_limit_cents,
             });
-            return Some(self.transfer("amount_over_limit", clip::TRANSFER_OVER_LIMIT, Some(request)));
+            return Some(self.transfer(
+                "amount_over_limit",
+                clip::TRANSFER_OVER_LIMIT,
+                Some(request),
+            ));
         }
 
         let (number, date) = match input {
@@ -336,7 +403,8 @@ impl DebtDialogue {
 
     fn pay_now(&mut self, verified: &VerifiedAccount) -> Vec<Action> {
         let account = verified.account();
-        self.offers.push(json!({ "option": "pay_now", "amount_cents": account.amount_cents }));
+        self.offers
+            .push(json!({ "option": "pay_now", "amount_cents": account.amount_cents }));
 
         let mut outcome = Outcome::new(OutcomeKind::PaymentLinkSent, self.step.name());
         outcome.amount_cents = Some(account.amount_cents);
@@ -357,9 +425,12 @@ impl DebtDialogue {
     }
 
     fn start_instalments(&mut self, verified: &VerifiedAccount, count: Option<i64>) -> Vec<Action> {
-        let max = self.policy.max_instalments_for(verified.account().amount_cents);
+        let max = self
+            .policy
+            .max_instalments_for(verified.account().amount_cents);
         if max < self.policy.min_instalments {
-            self.offers.push(json!({ "option": "instalments", "available": false }));
+            self.offers
+                .push(json!({ "option": "instalments", "available": false }));
             let mut actions = vec![Action::Play(Prompt::clip(clip::INSTALMENTS_UNAVAILABLE))];
             actions.extend(self.ask(Step::Menu, Vec::new()));
             return actions;
@@ -373,7 +444,9 @@ impl DebtDialogue {
     fn on_instalment_count(&mut self, input: &Input) -> Option<Vec<Action>> {
         let verified = self.verified.clone()?;
         let count = match input {
-            Input::Keys(keys) if !keys.is_empty() && keys.chars().all(|c| c.is_ascii_digit()) => keys.parse().ok()?,
+            Input::Keys(keys) if !keys.is_empty() && keys.chars().all(|c| c.is_ascii_digit()) => {
+                keys.parse().ok()?
+            }
             Input::Said { meaning, .. } => meaning.number?,
             _ => return None,
         };
@@ -387,9 +460,15 @@ impl DebtDialogue {
         let min = self.policy.min_instalments;
         let max = self.policy.max_instalments_for(account.amount_cents);
 
-        let allowed = u32::try_from(count).ok().filter(|c| (min..=max).contains(c));
+        let allowed = u32::try_from(count)
+            .ok()
+            .filter(|c| (min..=max).contains(c));
         let Some(count) = allowed else {
-            let rejections = if self.step == Step::InstalmentCount { self.rejections + 1 } else { 1 };
+            let rejections = if self.step == Step::InstalmentCount {
+                self.rejections + 1
+            } else {
+                1
+            };
             if rejections > 1 {
                 let request = json!({ "option": "instalments", "count": count, "allowed_min": min, "allowed_max": max });
                 return self.transfer_outside_policy(request);
@@ -402,7 +481,8 @@ impl DebtDialogue {
 
         let first_due = plan::first_instalment_date(self.today);
         let schedule = plan::instalment_schedule(account.amount_cents, count, first_due);
-        self.offers.push(json!({ "option": "instalments", "count": count, "schedule": schedule }));
+        self.offers
+            .push(json!({ "option": "instalments", "count": count, "schedule": schedule }));
         self.ask(Step::InstalmentConfirm { count }, Vec::new())
     }
 
@@ -439,11 +519,16 @@ impl DebtDialogue {
     fn choose_promise_date(&mut self, date: chrono::NaiveDate) -> Vec<Action> {
         match plan::check_promise_date(date, self.today, self.policy.max_promise_days) {
             Ok(()) => {
-                self.offers.push(json!({ "option": "promise", "date": date }));
+                self.offers
+                    .push(json!({ "option": "promise", "date": date }));
                 self.ask(Step::PromiseConfirm { date }, Vec::new())
             }
             Err(PromiseRejection::Past) => {
-                let failures = if self.step == Step::PromiseDate { self.failures + 1 } else { 1 };
+                let failures = if self.step == Step::PromiseDate {
+                    self.failures + 1
+                } else {
+                    1
+                };
                 if failures > MAX_FAILURES {
                     return self.transfer("no_progress", clip::TRANSFER_NO_PROGRESS, None);
                 }
@@ -453,7 +538,11 @@ impl DebtDialogue {
                 actions
             }
             Err(PromiseRejection::TooFar { latest }) => {
-                let rejections = if self.step == Step::PromiseDate { self.rejections + 1 } else { 1 };
+                let rejections = if self.step == Step::PromiseDate {
+                    self.rejections + 1
+                } else {
+                    1
+                };
                 if rejections > 1 {
                     let request = json!({ "option": "promise", "date": date, "latest": latest });
                     return self.transfer_outside_policy(request);
@@ -466,7 +555,11 @@ impl DebtDialogue {
         }
     }
 
-    fn on_promise_confirm(&mut self, input: &Input, date: chrono::NaiveDate) -> Option<Vec<Action>> {
+    fn on_promise_confirm(
+        &mut self,
+        input: &Input,
+        date: chrono::NaiveDate,
+    ) -> Option<Vec<Action>> {
         let verified = self.verified.clone()?;
         if !self.yes_no(input)? {
             return Some(self.back_to_menu());

@@ -38,7 +38,7 @@ pub struct KeypadMap {
     pub menu: MenuKeys,
 }
 
-/// Why the keypad map could not be loaded.
+/// Error loading the keypad map.
 #[derive(Debug, Error)]
 pub enum KeypadError {
     /// The file could not be read.
@@ -63,8 +63,10 @@ pub enum KeypadError {
 impl KeypadMap {
     /// Loads the keypad map from a TOML file.
     pub fn load(path: &Path) -> Result<Self, KeypadError> {
-        let text = std::fs::read_to_string(path)
-            .map_err(|source| KeypadError::Read { path: path.to_owned(), source })?;
+        let text = std::fs::read_to_string(path).map_err(|source| KeypadError::Read {
+            path: path.to_owned(),
+            source,
+        })?;
         Self::parse(&text)
     }
 
@@ -72,12 +74,17 @@ impl KeypadMap {
     pub fn parse(text: &str) -> Result<Self, KeypadError> {
         let table: toml::Table = text.parse()?;
         let empty = toml::Table::new();
-        let menu = table.get("menu").and_then(|v| v.as_table()).unwrap_or(&empty);
+        let menu = table
+            .get("menu")
+            .and_then(|v| v.as_table())
+            .unwrap_or(&empty);
 
         let terminator = keys(&table, "terminator", "")?;
         let mut terminator_chars = terminator.chars();
         let (Some(terminator), None) = (terminator_chars.next(), terminator_chars.next()) else {
-            return Err(KeypadError::Invalid { field: "terminator".to_owned() });
+            return Err(KeypadError::Invalid {
+                field: "terminator".to_owned(),
+            });
         };
 
         Ok(Self {
@@ -102,7 +109,9 @@ fn keys(table: &toml::Table, field: &str, prefix: &str) -> Result<String, Keypad
     let value = table.get(field).and_then(|v| v.as_str());
     match value {
         Some(keys) if !keys.is_empty() && keys.chars().all(is_keypad_key) => Ok(keys.to_owned()),
-        _ => Err(KeypadError::Invalid { field: format!("{prefix}{field}") }),
+        _ => Err(KeypadError::Invalid {
+            field: format!("{prefix}{field}"),
+        }),
     }
 }
 
@@ -133,6 +142,9 @@ mod tests {
         let text = "yes='1'\nno='2'\nrepeat='*'\nagent='0'\nterminator='#'\n\
                     [menu]\npay_now='1'\ninstalments='x'\npromise='3'\ndispute='4'\nalready_paid='5'\nagent='0'\n";
         let error = KeypadMap::parse(text).unwrap_err();
-        assert!(matches!(&error, KeypadError::Invalid { field } if field == "menu.instalments"), "{error:?}");
+        assert!(
+            matches!(&error, KeypadError::Invalid { field } if field == "menu.instalments"),
+            "{error:?}"
+        );
     }
 }

@@ -36,7 +36,7 @@ use verified::VerifiedAccount;
 /// NoInput and NoMatch events tolerated per question; the next one goes to an agent.
 const MAX_FAILURES: u32 = 2;
 
-/// Wrong identity answers allowed; the third ends the check.
+/// Wrong identity entries allowed; the third ends the check.
 const MAX_VERIFY_ATTEMPTS: u32 = 3;
 
 /// The debt-collection conversation for one call.
@@ -68,7 +68,12 @@ pub struct DebtDialogue {
 impl DebtDialogue {
     /// Creates the dialogue for a call about `account` (`None` when the call matched no
     /// account), negotiating within `policy`, with dates resolved against `today`.
-    pub fn new(account: Option<Account>, policy: Policy, keypad: KeypadMap, today: NaiveDate) -> Self {
+    pub fn new(
+        account: Option<Account>,
+        policy: Policy,
+        keypad: KeypadMap,
+        today: NaiveDate,
+    ) -> Self {
         Self {
             account,
             policy,
@@ -88,7 +93,7 @@ impl DebtDialogue {
         }
     }
 
-    /// The outcome saved as the call's result so far, if any.
+    /// Returns the outcome saved as the call's result so far, if any.
     pub fn result(&self) -> Option<&Outcome> {
         self.result.as_ref()
     }
@@ -98,7 +103,10 @@ impl DebtDialogue {
 #[derive(Debug, Clone)]
 enum Input {
     Keys(String),
-    Said { text: String, meaning: Interpretation },
+    Said {
+        text: String,
+        meaning: Interpretation,
+    },
     NoInput,
     NoMatch,
 }
@@ -113,7 +121,10 @@ impl Dialogue for DebtDialogue {
     }
 
     fn handle(&mut self, event: DialogueEvent) -> Vec<Action> {
-        if matches!(self.step, Step::NotStarted | Step::Transferred | Step::Ended) {
+        if matches!(
+            self.step,
+            Step::NotStarted | Step::Transferred | Step::Ended
+        ) {
             return Vec::new();
         }
 
@@ -123,8 +134,12 @@ impl Dialogue for DebtDialogue {
             DialogueEvent::NoInput => Input::NoInput,
             DialogueEvent::NoMatch => Input::NoMatch,
             DialogueEvent::Utterance(utterance) => {
-                let meaning = nlu::interpret(&utterance.text, Some(self.step.expecting()), self.today);
-                Input::Said { text: utterance.text, meaning }
+                let meaning =
+                    nlu::interpret(&utterance.text, Some(self.step.expecting()), self.today);
+                Input::Said {
+                    text: utterance.text,
+                    meaning,
+                }
             }
         };
 

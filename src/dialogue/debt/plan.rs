@@ -18,7 +18,9 @@ pub fn instalment_schedule(total_cents: i64, count: u32, first_due: NaiveDate) -
 
     (0..count)
         .map(|i| Instalment {
-            due_date: first_due.checked_add_months(Months::new(i)).unwrap_or(first_due),
+            due_date: first_due
+                .checked_add_months(Months::new(i))
+                .unwrap_or(first_due),
             amount_cents: if i + 1 == count { last } else { base },
         })
         .collect()
@@ -46,7 +48,7 @@ pub fn resolve_day_month(digits: &str, today: NaiveDate) -> Option<NaiveDate> {
     })
 }
 
-/// Why a promise date is not acceptable.
+/// Reason a promise date is rejected.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum PromiseRejection {
     /// The date is before today.
@@ -59,7 +61,11 @@ pub enum PromiseRejection {
 }
 
 /// Checks a promise date: from today up to `max_days` days after it.
-pub fn check_promise_date(date: NaiveDate, today: NaiveDate, max_days: u32) -> Result<(), PromiseRejection> {
+pub fn check_promise_date(
+    date: NaiveDate,
+    today: NaiveDate,
+    max_days: u32,
+) -> Result<(), PromiseRejection> {
     let latest = today + Duration::days(i64::from(max_days));
     if date < today {
         Err(PromiseRejection::Past)
@@ -85,7 +91,9 @@ mod tests {
         let first = day(2026, 1, 31);
         let mut state: u64 = 0x9E37_79B9_7F4A_7C15;
         for _ in 0..2_000 {
-            state = state.wrapping_mul(6_364_136_223_846_793_005).wrapping_add(1_442_695_040_888_963_407);
+            state = state
+                .wrapping_mul(6_364_136_223_846_793_005)
+                .wrapping_add(1_442_695_040_888_963_407);
             let total = (state >> 33) as i64 % 10_000_000;
             for count in 1..=24 {
                 let schedule = instalment_schedule(total, count, first);
@@ -93,9 +101,14 @@ mod tests {
                 let sum: i64 = schedule.iter().map(|i| i.amount_cents).sum();
                 assert_eq!(sum, total, "total {total} in {count}");
                 let base = schedule[0].amount_cents;
-                assert!(schedule[..schedule.len() - 1].iter().all(|i| i.amount_cents == base));
+                assert!(
+                    schedule[..schedule.len() - 1]
+                        .iter()
+                        .all(|i| i.amount_cents == base)
+                );
                 let last = schedule.last().unwrap().amount_cents;
-                assert!(last >= base && last - base < i64::from(count), "total {total} in {count}");
+                assert!(last >= base, "total {total} in {count}");
+                assert!(last - base < i64::from(count), "total {total} in {count}");
             }
         }
     }
@@ -104,14 +117,20 @@ mod tests {
     fn schedule_dates_monthly() {
         let schedule = instalment_schedule(10_000, 3, day(2026, 1, 31));
         let dates: Vec<NaiveDate> = schedule.iter().map(|i| i.due_date).collect();
-        assert_eq!(dates, vec![day(2026, 1, 31), day(2026, 2, 28), day(2026, 3, 31)]);
+        assert_eq!(
+            dates,
+            vec![day(2026, 1, 31), day(2026, 2, 28), day(2026, 3, 31)]
+        );
     }
 
     #[test]
     fn schedule_rounding_on_last() {
         let schedule = instalment_schedule(123_456, 6, day(2026, 7, 1));
         let amounts: Vec<i64> = schedule.iter().map(|i| i.amount_cents).collect();
-        assert_eq!(amounts, vec![20_576, 20_576, 20_576, 20_576, 20_576, 20_576]);
+        assert_eq!(
+            amounts,
+            vec![20_576, 20_576, 20_576, 20_576, 20_576, 20_576]
+        );
         let schedule = instalment_schedule(8_710, 2, day(2026, 7, 1));
         let amounts: Vec<i64> = schedule.iter().map(|i| i.amount_cents).collect();
         assert_eq!(amounts, vec![4_355, 4_355]);
@@ -140,12 +159,17 @@ mod tests {
     #[test]
     fn promise_date_limits() {
         let today = day(2026, 6, 10);
-        assert_eq!(check_promise_date(day(2026, 6, 9), today, 30), Err(PromiseRejection::Past));
+        assert_eq!(
+            check_promise_date(day(2026, 6, 9), today, 30),
+            Err(PromiseRejection::Past)
+        );
         assert_eq!(check_promise_date(today, today, 30), Ok(()));
         assert_eq!(check_promise_date(day(2026, 7, 10), today, 30), Ok(()));
         assert_eq!(
             check_promise_date(day(2026, 7, 11), today, 30),
-            Err(PromiseRejection::TooFar { latest: day(2026, 7, 10) })
+            Err(PromiseRejection::TooFar {
+                latest: day(2026, 7, 10)
+            })
         );
     }
 }

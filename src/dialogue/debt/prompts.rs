@@ -81,26 +81,79 @@ pub mod clip {
 
     /// Every clip id above, for the catalog check.
     pub const ALL: &[&str] = &[
-        GREETING, NO_ACCOUNT, RIGHT_PARTY_ASK, RIGHT_PARTY_QUESTION, RIGHT_PARTY_HINT,
-        THIRD_PARTY_ASK, THIRD_PARTY_HINT, THIRD_PARTY_CALLBACK, THIRD_PARTY_WRONG, VERIFY_ASK,
-        VERIFY_HINT, VERIFY_WRONG, VERIFY_OK, VERIFY_FAILED, VERIFY_FAILED_TRANSFER,
-        DISCLOSE_CREDITOR, DISCLOSE_AMOUNT, DISCLOSE_DUE, MENU_ASK, MENU_HINT, MENU_AGAIN,
-        PAY_NOW_SENT, INSTALMENTS_ASK, INSTALMENTS_HINT, INSTALMENTS_UNAVAILABLE,
-        INSTALMENTS_RANGE_FROM, INSTALMENTS_RANGE_TO, INSTALMENTS_RANGE_UNIT, INSTALMENTS_ONLY,
-        INSTALMENTS_OFFER, INSTALMENTS_OFFER_MONTHLY, INSTALMENTS_OFFER_LAST,
-        INSTALMENTS_FIRST_DUE, PROMISE_ASK, PROMISE_HINT, PROMISE_PAST, PROMISE_TOO_FAR,
-        PROMISE_OFFER, CONFIRM_ASK, CONFIRM_HINT, DISPUTE_ASK, ALREADY_PAID_ASK, REASON_HINT,
-        DISPUTE_RECORDED, ALREADY_PAID_RECORDED, HARDSHIP_ACK, REFUSED, CALLBACK,
-        TRANSFER_REQUESTED, TRANSFER_NO_PROGRESS, TRANSFER_OUTSIDE_POLICY, TRANSFER_OVER_LIMIT,
-        TRANSFER_DISPUTE, TRANSFER_HARDSHIP, NO_INPUT, NO_MATCH, CLOSING_PAYMENT_LINK,
-        CLOSING_INSTALMENTS, CLOSING_INSTALMENTS_FIRST, CLOSING_PROMISE, SATISFACTION_ASK,
-        SATISFACTION_HINT, SATISFACTION_THANKS, GOODBYE,
+        GREETING,
+        NO_ACCOUNT,
+        RIGHT_PARTY_ASK,
+        RIGHT_PARTY_QUESTION,
+        RIGHT_PARTY_HINT,
+        THIRD_PARTY_ASK,
+        THIRD_PARTY_HINT,
+        THIRD_PARTY_CALLBACK,
+        THIRD_PARTY_WRONG,
+        VERIFY_ASK,
+        VERIFY_HINT,
+        VERIFY_WRONG,
+        VERIFY_OK,
+        VERIFY_FAILED,
+        VERIFY_FAILED_TRANSFER,
+        DISCLOSE_CREDITOR,
+        DISCLOSE_AMOUNT,
+        DISCLOSE_DUE,
+        MENU_ASK,
+        MENU_HINT,
+        MENU_AGAIN,
+        PAY_NOW_SENT,
+        INSTALMENTS_ASK,
+        INSTALMENTS_HINT,
+        INSTALMENTS_UNAVAILABLE,
+        INSTALMENTS_RANGE_FROM,
+        INSTALMENTS_RANGE_TO,
+        INSTALMENTS_RANGE_UNIT,
+        INSTALMENTS_ONLY,
+        INSTALMENTS_OFFER,
+        INSTALMENTS_OFFER_MONTHLY,
+        INSTALMENTS_OFFER_LAST,
+        INSTALMENTS_FIRST_DUE,
+        PROMISE_ASK,
+        PROMISE_HINT,
+        PROMISE_PAST,
+        PROMISE_TOO_FAR,
+        PROMISE_OFFER,
+        CONFIRM_ASK,
+        CONFIRM_HINT,
+        DISPUTE_ASK,
+        ALREADY_PAID_ASK,
+        REASON_HINT,
+        DISPUTE_RECORDED,
+        ALREADY_PAID_RECORDED,
+        HARDSHIP_ACK,
+        REFUSED,
+        CALLBACK,
+        TRANSFER_REQUESTED,
+        TRANSFER_NO_PROGRESS,
+        TRANSFER_OUTSIDE_POLICY,
+        TRANSFER_OVER_LIMIT,
+        TRANSFER_DISPUTE,
+        TRANSFER_HARDSHIP,
+        NO_INPUT,
+        NO_MATCH,
+        CLOSING_PAYMENT_LINK,
+        CLOSING_INSTALMENTS,
+        CLOSING_INSTALMENTS_FIRST,
+        CLOSING_PROMISE,
+        SATISFACTION_ASK,
+        SATISFACTION_HINT,
+        SATISFACTION_THANKS,
+        GOODBYE,
     ];
 }
 
 /// Builds an interruptible prompt from segments.
 pub(super) fn prompt(segments: Vec<Segment>) -> Prompt {
-    Prompt { segments, interruptible: true }
+    Prompt {
+        segments,
+        interruptible: true,
+    }
 }
 
 /// Segments for a catalog clip.
@@ -112,9 +165,13 @@ fn id(clip_id: &str) -> Segment {
     Segment::Clip(clip_id.to_owned())
 }
 
-/// The recording and data-protection notice; it names neither the debt nor the creditor.
+/// Builds the recording and data-protection notice, which names neither the debt nor the
+/// creditor.
 pub(super) fn greeting() -> Prompt {
-    Prompt { segments: vec![id(clip::GREETING)], interruptible: false }
+    Prompt {
+        segments: vec![id(clip::GREETING)],
+        interruptible: false,
+    }
 }
 
 /// "We would like to talk to <holder>. Is that you?" Only the holder's name is spoken.
@@ -126,10 +183,13 @@ pub(super) fn right_party_question(account: &Account) -> Prompt {
     ])
 }
 
-/// The creditor, the amount and the due date.
+/// Builds the disclosure: the creditor, the amount and the due date.
 pub(super) fn disclosure(verified: &VerifiedAccount) -> Prompt {
     let account = verified.account();
-    let mut segments = vec![id(clip::DISCLOSE_CREDITOR), Segment::Speech(account.creditor.clone())];
+    let mut segments = vec![
+        id(clip::DISCLOSE_CREDITOR),
+        Segment::Speech(account.creditor.clone()),
+    ];
     segments.push(id(clip::DISCLOSE_AMOUNT));
     segments.extend(clips(speak::amount_clips(account.amount_cents)));
     segments.push(id(clip::DISCLOSE_DUE));
@@ -137,7 +197,7 @@ pub(super) fn disclosure(verified: &VerifiedAccount) -> Prompt {
     prompt(segments)
 }
 
-/// The allowed range of instalment counts.
+/// Builds the statement of the allowed range of instalment counts.
 pub(super) fn instalment_range(min: u32, max: u32) -> Prompt {
     if min == max {
         let mut segments = vec![id(clip::INSTALMENTS_ONLY)];

@@ -6,7 +6,7 @@ use super::prompts::{self, clip};
 use super::{DebtDialogue, plan};
 use crate::dialogue::{DtmfSpec, ListenSpec, Prompt};
 
-/// Where the debt dialogue is.
+/// Position of the debt dialogue in the conversation.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Step {
     /// Before `start`.
@@ -66,7 +66,7 @@ impl Step {
         }
     }
 
-    /// What the NLU should expect as the answer to this step's question.
+    /// Returns the kind of answer the NLU should expect for this step's question.
     pub fn expecting(&self) -> &'static str {
         match self {
             Self::RightParty | Self::ThirdParty => "yes_no",
@@ -103,7 +103,11 @@ fn keyed(max_digits: usize, terminator: Option<char>) -> ListenSpec {
     // their phrases belong with the NLU, which is not in this module.
     ListenSpec {
         grammar: None,
-        dtmf: DtmfSpec { max_digits, terminator, ..DtmfSpec::default() },
+        dtmf: DtmfSpec {
+            max_digits,
+            terminator,
+            ..DtmfSpec::default()
+        },
         no_input_timeout_ms: 6_000,
         max_utterance_ms: 10_000,
     }
@@ -120,25 +124,31 @@ fn free_speech() -> ListenSpec {
 }
 
 impl DebtDialogue {
-    /// The prompts of `step`'s question and how to listen for the answer.
+    /// Builds the prompts of `step`'s question and the listen spec for the reply.
     pub(super) fn question(&self, step: Step) -> (Vec<Prompt>, ListenSpec) {
         match step {
             Step::RightParty => {
-                let prompts = self.account.iter().map(prompts::right_party_question).collect();
+                let prompts = self
+                    .account
+                    .iter()
+                    .map(prompts::right_party_question)
+                    .collect();
                 (prompts, keyed(1, None))
             }
             Step::ThirdParty => (vec![Prompt::clip(clip::THIRD_PARTY_ASK)], keyed(1, None)),
             Step::Verify => (vec![Prompt::clip(clip::VERIFY_ASK)], keyed(4, None)),
             Step::Menu => (vec![Prompt::clip(clip::MENU_ASK)], keyed(1, None)),
-            Step::InstalmentCount => {
-                (vec![Prompt::clip(clip::INSTALMENTS_ASK)], keyed(2, Some(self.keypad.terminator)))
-            }
+            Step::InstalmentCount => (
+                vec![Prompt::clip(clip::INSTALMENTS_ASK)],
+                keyed(2, Some(self.keypad.terminator)),
+            ),
             Step::InstalmentConfirm { count } => {
                 let mut prompts = Vec::new();
                 if let Some(verified) = &self.verified {
                     let account = verified.account();
                     let first_due = plan::first_instalment_date(self.today);
-                    let schedule = plan::instalment_schedule(account.amount_cents, count, first_due);
+                    let schedule =
+                        plan::instalment_schedule(account.amount_cents, count, first_due);
                     prompts.push(prompts::instalment_offer(verified, &schedule));
                 }
                 prompts.push(Prompt::clip(clip::CONFIRM_ASK));

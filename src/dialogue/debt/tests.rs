@@ -92,7 +92,11 @@ impl Call {
     }
 
     fn say(&mut self, text: &str) -> Vec<Action> {
-        let utterance = Utterance { text: text.to_owned(), confidence: 1.0, alternatives: Vec::new() };
+        let utterance = Utterance {
+            text: text.to_owned(),
+            confidence: 1.0,
+            alternatives: Vec::new(),
+        };
         self.send(DialogueEvent::Utterance(utterance))
     }
 
@@ -157,14 +161,22 @@ fn hung_up(actions: &[Action]) -> bool {
 }
 
 fn listens(actions: &[Action]) -> usize {
-    actions.iter().filter(|a| matches!(a, Action::Listen(_))).count()
+    actions
+        .iter()
+        .filter(|a| matches!(a, Action::Listen(_)))
+        .count()
 }
 
 /// Checks whether any prompt carries the debt: disclosure clips, the creditor, the amount or the
 /// due date as spoken values.
 fn discloses_debt(actions: &[Action], account: &Account) -> bool {
-    let mut debt_clips: BTreeSet<String> =
-        [clip::DISCLOSE_CREDITOR, clip::DISCLOSE_AMOUNT, clip::DISCLOSE_DUE].map(str::to_owned).into();
+    let mut debt_clips: BTreeSet<String> = [
+        clip::DISCLOSE_CREDITOR,
+        clip::DISCLOSE_AMOUNT,
+        clip::DISCLOSE_DUE,
+    ]
+    .map(str::to_owned)
+    .into();
     debt_clips.extend(crate::dialogue::speak::amount_clips(account.amount_cents));
     debt_clips.extend(crate::dialogue::speak::date_clips(account.due_date));
 
@@ -187,9 +199,14 @@ fn saved_first(actions: &[Action], kind: OutcomeKind) -> Outcome {
 fn start_greets_then_asks_right_party() {
     let call = Call::new(lucia());
     assert_eq!(call.state(), "right_party");
-    let Action::Play(greeting) = &call.log[0] else { panic!("expected Play, got {:?}", call.log[0]) };
+    let Action::Play(greeting) = &call.log[0] else {
+        panic!("expected Play, got {:?}", call.log[0])
+    };
     assert!(!greeting.interruptible);
-    assert_eq!(greeting.segments, vec![Segment::Clip(clip::GREETING.to_owned())]);
+    assert_eq!(
+        greeting.segments,
+        vec![Segment::Clip(clip::GREETING.to_owned())]
+    );
     assert!(segments(&call.log).contains(&Segment::Speech("Lucía Martín Sánchez".to_owned())));
     assert!(!discloses_debt(&call.log, &lucia()));
     assert!(matches!(call.log.last(), Some(Action::Listen(_))));
@@ -280,7 +297,10 @@ fn short_identity_entry_is_no_match() {
     call.keys("1");
     let actions = call.keys("48");
     assert_eq!(call.state(), "verify");
-    assert_eq!(clip_ids(&actions), vec![clip::NO_MATCH.to_owned(), clip::VERIFY_HINT.to_owned()]);
+    assert_eq!(
+        clip_ids(&actions),
+        vec![clip::NO_MATCH.to_owned(), clip::VERIFY_HINT.to_owned()]
+    );
     assert_eq!(call.keys("4821").is_empty(), false);
     assert_eq!(call.state(), "menu");
 }
@@ -317,7 +337,9 @@ fn instalments_within_policy() {
     let mut call = Call::verified(lucia());
     let actions = call.keys("2");
     assert_eq!(call.state(), "instalment_count");
-    let Some(Action::Listen(listen)) = actions.last() else { panic!("expected Listen") };
+    let Some(Action::Listen(listen)) = actions.last() else {
+        panic!("expected Listen")
+    };
     assert_eq!(listen.dtmf.max_digits, 2);
     assert_eq!(listen.dtmf.terminator, Some('#'));
 
@@ -330,9 +352,22 @@ fn instalments_within_policy() {
     let saved = saved_first(&actions, OutcomeKind::InstalmentPlan);
     assert_eq!(saved.step, "instalment_confirm");
     assert_eq!(saved.instalments.len(), 6);
-    assert_eq!(saved.instalments.iter().map(|i| i.amount_cents).sum::<i64>(), 123_456);
-    assert_eq!(saved.instalments[0].due_date, NaiveDate::from_ymd_opt(2026, 7, 1).unwrap());
-    assert_eq!(saved.instalments[5].due_date, NaiveDate::from_ymd_opt(2026, 12, 1).unwrap());
+    assert_eq!(
+        saved
+            .instalments
+            .iter()
+            .map(|i| i.amount_cents)
+            .sum::<i64>(),
+        123_456
+    );
+    assert_eq!(
+        saved.instalments[0].due_date,
+        NaiveDate::from_ymd_opt(2026, 7, 1).unwrap()
+    );
+    assert_eq!(
+        saved.instalments[5].due_date,
+        NaiveDate::from_ymd_opt(2026, 12, 1).unwrap()
+    );
     assert!(clip_ids(&actions).contains(&clip::CLOSING_INSTALMENTS.to_owned()));
     assert_eq!(call.state(), "satisfaction");
 }
@@ -356,7 +391,10 @@ fn instalments_outside_policy() {
     assert_eq!(call.state(), "instalment_count");
     assert!(transfers(&actions).is_empty());
     let ids = clip_ids(&actions);
-    assert_eq!(ids.first().map(String::as_str), Some(clip::INSTALMENTS_RANGE_FROM));
+    assert_eq!(
+        ids.first().map(String::as_str),
+        Some(clip::INSTALMENTS_RANGE_FROM)
+    );
     assert!(ids.contains(&clip::INSTALMENTS_ASK.to_owned()));
 
     let actions = call.keys("1");
@@ -373,7 +411,10 @@ fn small_debt_limits_count() {
     call.keys("2");
     let actions = call.keys("3");
     assert_eq!(call.state(), "instalment_count");
-    assert_eq!(clip_ids(&actions).first().map(String::as_str), Some(clip::INSTALMENTS_ONLY));
+    assert_eq!(
+        clip_ids(&actions).first().map(String::as_str),
+        Some(clip::INSTALMENTS_ONLY)
+    );
 
     call.keys("2");
     assert_eq!(call.state(), "instalment_confirm");
@@ -390,7 +431,10 @@ fn tiny_debt_has_no_plan() {
     let mut call = Call::verified(account);
     let actions = call.keys("2");
     assert_eq!(call.state(), "menu");
-    assert_eq!(clip_ids(&actions).first().map(String::as_str), Some(clip::INSTALMENTS_UNAVAILABLE));
+    assert_eq!(
+        clip_ids(&actions).first().map(String::as_str),
+        Some(clip::INSTALMENTS_UNAVAILABLE)
+    );
 }
 
 #[test]
@@ -414,7 +458,10 @@ fn promise_too_far_refused() {
     call.keys("3");
     let actions = call.keys("0207");
     assert_eq!(call.state(), "promise_date");
-    assert_eq!(clip_ids(&actions).first().map(String::as_str), Some(clip::PROMISE_TOO_FAR));
+    assert_eq!(
+        clip_ids(&actions).first().map(String::as_str),
+        Some(clip::PROMISE_TOO_FAR)
+    );
 
     call.keys("0107");
     assert_eq!(call.state(), "promise_confirm");
@@ -438,7 +485,10 @@ fn promise_yesterday_resolves_next_year() {
     let mut call = Call::verified(lucia());
     call.keys("3");
     let actions = call.keys("3105");
-    assert_eq!(clip_ids(&actions).first().map(String::as_str), Some(clip::PROMISE_TOO_FAR));
+    assert_eq!(
+        clip_ids(&actions).first().map(String::as_str),
+        Some(clip::PROMISE_TOO_FAR)
+    );
 }
 
 #[test]
@@ -446,7 +496,10 @@ fn promise_invalid_date_no_match() {
     let mut call = Call::verified(lucia());
     call.keys("3");
     let actions = call.keys("3102");
-    assert_eq!(clip_ids(&actions), vec![clip::NO_MATCH.to_owned(), clip::PROMISE_HINT.to_owned()]);
+    assert_eq!(
+        clip_ids(&actions),
+        vec![clip::NO_MATCH.to_owned(), clip::PROMISE_HINT.to_owned()]
+    );
     assert_eq!(call.state(), "promise_date");
 }
 
@@ -455,7 +508,9 @@ fn dispute_goes_to_agent() {
     let mut call = Call::verified(lucia());
     call.keys("4");
     assert_eq!(call.state(), "dispute_reason");
-    let Some(Action::Listen(listen)) = call.log.last() else { panic!("expected Listen") };
+    let Some(Action::Listen(listen)) = call.log.last() else {
+        panic!("expected Listen")
+    };
     assert_eq!(listen.grammar, None);
 
     let actions = call.send(DialogueEvent::NoInput);
@@ -482,7 +537,10 @@ fn dispute_closed_by_policy() {
     assert_eq!(call.state(), "satisfaction");
 
     let actions = call.keys("3");
-    assert_eq!(saved_first(&actions, OutcomeKind::Dispute).satisfaction, Some(3));
+    assert_eq!(
+        saved_first(&actions, OutcomeKind::Dispute).satisfaction,
+        Some(3)
+    );
 }
 
 #[test]
@@ -506,7 +564,11 @@ fn over_limit_goes_to_agent() {
         let transfer = transfers(&actions).pop().expect("a transfer");
         assert_eq!(transfer.reason, "amount_over_limit", "option {option}");
         assert_eq!(transfer.context["request"]["amount_cents"], 600_000);
-        assert!(!actions.iter().any(|a| matches!(a, Action::SendPaymentLink(_))));
+        assert!(
+            !actions
+                .iter()
+                .any(|a| matches!(a, Action::SendPaymentLink(_)))
+        );
     }
 }
 
@@ -597,7 +659,10 @@ fn transfer_context_before_and_after_verification() {
 fn agreement_survives_transfer() {
     let mut call = call_at(&["1", "4821", "2", "6", "1"]);
     let actions = call.keys("0");
-    assert!(outcomes(&actions).is_empty(), "no outcome replaces the agreement");
+    assert!(
+        outcomes(&actions).is_empty(),
+        "no outcome replaces the agreement"
+    );
     let transfer = transfers(&actions).pop().unwrap();
     assert_eq!(transfer.context["agreed"]["kind"], "instalment_plan");
 }
@@ -622,7 +687,10 @@ fn no_input_escalates_to_agent() {
     let mut call = call_at(&["1", "4821"]);
     for _ in 0..2 {
         let actions = call.send(DialogueEvent::NoInput);
-        assert_eq!(clip_ids(&actions), vec![clip::NO_INPUT.to_owned(), clip::MENU_HINT.to_owned()]);
+        assert_eq!(
+            clip_ids(&actions),
+            vec![clip::NO_INPUT.to_owned(), clip::MENU_HINT.to_owned()]
+        );
         assert_eq!(listens(&actions), 1);
     }
     let actions = call.send(DialogueEvent::NoInput);
@@ -635,7 +703,10 @@ fn no_input_escalates_to_agent() {
 fn no_match_escalates_to_agent() {
     let mut call = call_at(&["1"]);
     let actions = call.send(DialogueEvent::NoMatch);
-    assert_eq!(clip_ids(&actions), vec![clip::NO_MATCH.to_owned(), clip::VERIFY_HINT.to_owned()]);
+    assert_eq!(
+        clip_ids(&actions),
+        vec![clip::NO_MATCH.to_owned(), clip::VERIFY_HINT.to_owned()]
+    );
     call.keys("99");
     let actions = call.send(DialogueEvent::NoMatch);
     assert_eq!(transfers(&actions).pop().unwrap().reason, "no_progress");
@@ -645,7 +716,10 @@ fn no_match_escalates_to_agent() {
 fn invalid_menu_key_is_no_match() {
     let mut call = call_at(&["1", "4821"]);
     let actions = call.keys("9");
-    assert_eq!(clip_ids(&actions), vec![clip::NO_MATCH.to_owned(), clip::MENU_HINT.to_owned()]);
+    assert_eq!(
+        clip_ids(&actions),
+        vec![clip::NO_MATCH.to_owned(), clip::MENU_HINT.to_owned()]
+    );
     assert_eq!(call.state(), "menu");
 }
 
@@ -679,7 +753,10 @@ fn hang_up_records_step() {
         let actions = call.send(DialogueEvent::HangUp);
         let saved = outcomes(&actions);
         if step == "satisfaction" {
-            assert!(saved.is_empty(), "the payment link outcome stays the result");
+            assert!(
+                saved.is_empty(),
+                "the payment link outcome stays the result"
+            );
             continue;
         }
         assert_eq!(saved.len(), 1, "at {step}");
@@ -713,26 +790,36 @@ fn save_precedes_prompts() {
         let (last, before) = keys.split_last().unwrap();
         let mut call = call_at(before);
         let actions = call.keys(last);
-        assert!(matches!(actions.first(), Some(Action::SaveOutcome(_))), "{keys:?}: {actions:?}");
+        assert!(
+            matches!(actions.first(), Some(Action::SaveOutcome(_))),
+            "{keys:?}: {actions:?}"
+        );
     }
 }
 
 /// Clip ids whose text the speaking of values provides (values.toml), not this dialogue.
 fn is_value_clip(id: &str) -> bool {
-    ["num.", "word.", "month.", "weekday."].iter().any(|prefix| id.starts_with(prefix))
+    ["num.", "word.", "month.", "weekday."]
+        .iter()
+        .any(|prefix| id.starts_with(prefix))
 }
 
 #[test]
 fn every_clip_in_catalog() {
     let mut catalog = TextCatalog::default();
-    catalog.load_file(&manifest_path("prompts/es-ES/debt.toml")).unwrap();
+    catalog
+        .load_file(&manifest_path("prompts/es-ES/debt.toml"))
+        .unwrap();
     let values = manifest_path("prompts/es-ES/values.toml");
     if values.is_file() {
         catalog.load_file(&values).unwrap();
     }
 
     let mut emitted: BTreeSet<String> = clip::ALL.iter().map(|id| (*id).to_owned()).collect();
-    let mut paths: Vec<Vec<&str>> = paths_to_every_step().into_iter().map(|(_, keys)| keys).collect();
+    let mut paths: Vec<Vec<&str>> = paths_to_every_step()
+        .into_iter()
+        .map(|(_, keys)| keys)
+        .collect();
     paths.extend([
         vec!["2", "2"],
         vec!["2", "1"],
@@ -751,16 +838,23 @@ fn every_clip_in_catalog() {
     emitted.extend(clip_ids(&Call::with(None, standard_policy()).log));
 
     for id in emitted.iter().filter(|id| !is_value_clip(id)) {
-        assert!(catalog.text(id).is_some(), "clip {id} is missing from the catalog");
+        assert!(
+            catalog.text(id).is_some(),
+            "clip {id} is missing from the catalog"
+        );
     }
 }
 
 #[test]
 fn catalog_texts_are_spanish() {
     let mut catalog = TextCatalog::default();
-    catalog.load_file(&manifest_path("prompts/es-ES/debt.toml")).unwrap();
+    catalog
+        .load_file(&manifest_path("prompts/es-ES/debt.toml"))
+        .unwrap();
     for id in clip::ALL {
-        let text = catalog.text(id).unwrap_or_else(|| panic!("clip {id} is missing"));
+        let text = catalog
+            .text(id)
+            .unwrap_or_else(|| panic!("clip {id} is missing"));
         assert!(!text.trim().is_empty(), "clip {id} is empty");
         if text.contains('?') {
             assert!(text.contains('¿'), "clip {id} lacks ¿");
@@ -788,7 +882,11 @@ fn voice_right_party_and_identity() {
 fn voice_wrong_person() {
     let mut call = Call::new(lucia());
     let actions = call.say("no aquí no vive nadie con ese nombre");
-    let actions = if call.state() == "third_party" { call.say("no la conozco") } else { actions };
+    let actions = if call.state() == "third_party" {
+        call.say("no la conozco")
+    } else {
+        actions
+    };
     saved_first(&actions, OutcomeKind::WrongParty);
 }
 
@@ -800,7 +898,12 @@ fn voice_instalments_negotiation() {
     call.say("seis");
     assert_eq!(call.state(), "instalment_confirm");
     let actions = call.say("sí");
-    assert_eq!(saved_first(&actions, OutcomeKind::InstalmentPlan).instalments.len(), 6);
+    assert_eq!(
+        saved_first(&actions, OutcomeKind::InstalmentPlan)
+            .instalments
+            .len(),
+        6
+    );
 }
 
 #[test]
@@ -810,7 +913,10 @@ fn voice_promise_in_past() {
     call.say("puedo pagar más adelante");
     assert_eq!(call.state(), "promise_date");
     let actions = call.say("el quince de mayo de dos mil veintiséis");
-    assert_eq!(clip_ids(&actions).first().map(String::as_str), Some(clip::PROMISE_PAST));
+    assert_eq!(
+        clip_ids(&actions).first().map(String::as_str),
+        Some(clip::PROMISE_PAST)
+    );
 }
 
 #[test]
@@ -821,7 +927,10 @@ fn voice_dispute_reason_stored() {
     assert_eq!(call.state(), "dispute_reason");
     let actions = call.say("nunca he tenido un contrato con ellos");
     let saved = saved_first(&actions, OutcomeKind::Dispute);
-    assert_eq!(saved.reason.as_deref(), Some("nunca he tenido un contrato con ellos"));
+    assert_eq!(
+        saved.reason.as_deref(),
+        Some("nunca he tenido un contrato con ellos")
+    );
 }
 
 #[test]

@@ -17,7 +17,7 @@ impl VerifiedAccount {
         (!expected.is_empty() && digits == expected).then(|| Self(account.clone()))
     }
 
-    /// The account, with the debt it may now disclose.
+    /// Returns the account, whose debt may now be disclosed.
     pub(super) fn account(&self) -> &Account {
         &self.0
     }
