@@ -6,7 +6,7 @@ use tracing::{info, warn};
 use super::plan::{self, PromiseRejection};
 use super::prompts::{self, clip};
 use super::verified::VerifiedAccount;
-use super::{DebtDialogue, Input, MAX_FAILURES, MAX_VERIFY_ATTEMPTS, Step};
+use super::{DebtDialogue, MAX_FAILURES, MAX_VERIFY_ATTEMPTS, Reply, Step};
 use crate::dialogue::nlu::Intent;
 use crate::dialogue::outcome::{Outcome, OutcomeKind, PaymentLinkRequest};
 use crate::dialogue::{Action, CallContext, Prompt, Transfer};
@@ -76,7 +76,7 @@ impl DebtDialogue {
 
     /// Reprompts with the keypad hint after silence or an answer that does not fit, and hands
     /// the caller to an agent once the tolerated failures are used up.
-    pub(super) fn on_failure(&mut self, input: &Input) -> Vec<Action> {
+    pub(super) fn on_failure(&mut self, reply: &Reply) -> Vec<Action> {
         self.failures += 1;
         if self.failures > MAX_FAILURES {
             if self.step == Step::Satisfaction {
@@ -86,7 +86,7 @@ impl DebtDialogue {
             return self.transfer("no_progress", clip::TRANSFER_NO_PROGRESS, None);
         }
 
-        let apology = if matches!(input, Input::NoInput) {
+        let apology = if matches!(reply, Reply::NoInput) {
             clip::NO_INPUT
         } else {
             clip::NO_MATCH
@@ -179,31 +179,31 @@ impl DebtDialogue {
         actions
     }
 
-    pub(super) fn is_agent_request(&self, input: &Input) -> bool {
-        match input {
-            Input::Keys(keys) => {
+    pub(super) fn is_agent_request(&self, reply: &Reply) -> bool {
+        match reply {
+            Reply::Keys(keys) => {
                 *keys == self.keypad.agent
                     || (self.step == Step::Menu && *keys == self.keypad.menu.agent)
             }
-            Input::Said { meaning, .. } => meaning.intent == Some(Intent::Agent),
-            Input::NoInput | Input::NoMatch => false,
+            Reply::Said { meaning, .. } => meaning.intent == Some(Intent::Agent),
+            Reply::NoInput | Reply::NoMatch => false,
         }
     }
 
-    pub(super) fn is_repeat_request(&self, input: &Input) -> bool {
-        match input {
-            Input::Keys(keys) => *keys == self.keypad.repeat,
-            Input::Said { meaning, .. } => meaning.intent == Some(Intent::Repeat),
-            Input::NoInput | Input::NoMatch => false,
+    pub(super) fn is_repeat_request(&self, reply: &Reply) -> bool {
+        match reply {
+            Reply::Keys(keys) => *keys == self.keypad.repeat,
+            Reply::Said { meaning, .. } => meaning.intent == Some(Intent::Repeat),
+            Reply::NoInput | Reply::NoMatch => false,
         }
     }
 
     /// Returns the caller's yes or no, by key or by voice.
-    fn yes_no(&self, input: &Input) -> Option<bool> {
-        match input {
-            Input::Keys(keys) if *keys == self.keypad.yes => Some(true),
-            Input::Keys(keys) if *keys == self.keypad.no => Some(false),
-            Input::Said { meaning, .. } => match meaning.intent {
+    fn yes_no(&self, reply: &Reply) -> Option<bool> {
+        match reply {
+            Reply::Keys(keys) if *keys == self.keypad.yes => Some(true),
+            Reply::Keys(keys) if *keys == self.keypad.no => Some(false),
+            Reply::Said { meaning, .. } => match meaning.intent {
                 Some(Intent::Yes) => Some(true),
                 Some(Intent::No) => Some(false),
                 _ => None,
@@ -213,7 +213,7 @@ impl DebtDialogue {
     }
 
     /// Handles an answer to the current step; `None` means it does not answer the question.
-    pub(super) fn on_input(&mut self, input: &Input) -> Option<Vec<Action>> {
+    pub(super) fn on_reply(&mut self, reply: &Reply) -> Option<Vec<Action>> {
         // Hardship counts while negotiating; in a dispute's free-text reason it is part of
         // the reason, and the satisfaction question is past negotiating.
         let negotiating = matches!(
@@ -224,29 +224,29 @@ impl DebtDialogue {
                 | Step::PromiseDate
                 | Step::PromiseConfirm { .. }
         );
-        let said_hardship = matches!(input, Input::Said { meaning, .. } if meaning.intent == Some(Intent::Hardship));
+        let said_hardship = matches!(reply, Reply::Said { meaning, .. } if meaning.intent == Some(Intent::Hardship));
         if said_hardship && negotiating && self.verified.is_some() {
             return Some(self.on_hardship());
         }
 
         match self.step {
-            Step::RightParty => self.on_right_party(input),
-            Step::ThirdParty => self.on_third_party(input),
-            Step::Verify => self.on_verify(input),
-            Step::Menu => self.on_menu(input),
-            Step::InstalmentCount => self.on_instalment_count(input),
-            Step::InstalmentConfirm { count } => self.on_instalment_confirm(input, count),
-            Step::PromiseDate => self.on_promise_date(input),
-            Step::PromiseConfirm { date } => self.on_promise_confirm(input, date),
-            Step::DisputeReason => Some(self.on_reason(input, OutcomeKind::Dispute)),
-            Step::AlreadyPaidReason => Some(self.on_reason(input, OutcomeKind::AlreadyPaid)),
-            Step::Satisfaction => self.on_satisfaction(input),
+            Step::RightParty => self.on_right_party(reply),
+            Step::ThirdParty => self.on_third_party(reply),
+            Step::Verify => self.on_verify(reply),
+            Step::Menu => self.on_menu(reply),
+            Step::InstalmentCount => self.on_instalment_count(reply),
+            Step::InstalmentConfirm { count } => self.on_instalment_confirm(reply, count),
+            Step::PromiseDate => self.on_promise_date(reply),
+            Step::PromiseConfirm { date } => self.on_promise_confirm(reply, date),
+            Step::DisputeReason => Some(self.on_reason(reply, OutcomeKind::Dispute)),
+            Step::AlreadyPaidReason => Some(self.on_reason(reply, OutcomeKind::AlreadyPaid)),
+            Step::Satisfaction => self.on_satisfaction(reply),
             Step::NotStarted | Step::Transferred | Step::Ended => Some(Vec::new()),
         }
     }
 
-    fn on_right_party(&mut self, input: &Input) -> Option<Vec<Action>> {
-        if let Input::Said { meaning, .. } = input {
+    fn on_right_party(&mut self, reply: &Reply) -> Option<Vec<Action>> {
+        if let Reply::Said { meaning, .. } = reply {
             match meaning.intent {
                 Some(Intent::CallBackLater) => {
                     return Some(
@@ -257,7 +257,7 @@ impl DebtDialogue {
                 _ => {}
             }
         }
-        match self.yes_no(input)? {
+        match self.yes_no(reply)? {
             true => Some(self.ask(Step::Verify, Vec::new())),
             false => Some(self.ask(Step::ThirdParty, Vec::new())),
         }
@@ -265,11 +265,11 @@ impl DebtDialogue {
 
     /// The person who answered is not the holder: the answer decides between calling back
     /// later and a wrong number. Nothing about the debt is said.
-    fn on_third_party(&mut self, input: &Input) -> Option<Vec<Action>> {
-        let callback = match input {
-            Input::Said { meaning, .. } if meaning.intent == Some(Intent::CallBackLater) => true,
-            Input::Said { meaning, .. } if meaning.intent == Some(Intent::WrongPerson) => false,
-            _ => self.yes_no(input)?,
+    fn on_third_party(&mut self, reply: &Reply) -> Option<Vec<Action>> {
+        let callback = match reply {
+            Reply::Said { meaning, .. } if meaning.intent == Some(Intent::CallBackLater) => true,
+            Reply::Said { meaning, .. } if meaning.intent == Some(Intent::WrongPerson) => false,
+            _ => self.yes_no(reply)?,
         };
         if callback {
             Some(self.end_with(OutcomeKind::NotAvailable, clip::THIRD_PARTY_CALLBACK))
@@ -278,16 +278,16 @@ impl DebtDialogue {
         }
     }
 
-    fn on_verify(&mut self, input: &Input) -> Option<Vec<Action>> {
-        let digits = match input {
-            Input::Keys(keys) => keys.clone(),
+    fn on_verify(&mut self, reply: &Reply) -> Option<Vec<Action>> {
+        let digits = match reply {
+            Reply::Keys(keys) => keys.clone(),
             // Digits said as one number ("cuatro mil ochocientos veintiuno") come as `number`.
-            Input::Said { meaning, .. } => match (&meaning.digits, meaning.number) {
+            Reply::Said { meaning, .. } => match (&meaning.digits, meaning.number) {
                 (Some(digits), _) => digits.clone(),
                 (None, Some(number)) if (0..10_000).contains(&number) => format!("{number:04}"),
                 _ => return None,
             },
-            Input::NoInput | Input::NoMatch => return None,
+            Reply::NoInput | Reply::NoMatch => return None,
         };
         if digits.len() != 4 || !digits.chars().all(|c| c.is_ascii_digit()) {
             return None;
@@ -337,26 +337,26 @@ impl DebtDialogue {
         actions
     }
 
-    fn menu_choice(&self, input: &Input) -> Option<Intent> {
+    fn menu_choice(&self, reply: &Reply) -> Option<Intent> {
         let keys = &self.keypad.menu;
-        match input {
-            Input::Keys(k) if *k == keys.pay_now => Some(Intent::PayNow),
-            Input::Keys(k) if *k == keys.instalments => Some(Intent::Instalments),
-            Input::Keys(k) if *k == keys.promise => Some(Intent::Promise),
-            Input::Keys(k) if *k == keys.dispute => Some(Intent::Dispute),
-            Input::Keys(k) if *k == keys.already_paid => Some(Intent::AlreadyPaid),
-            Input::Said { meaning, .. } => meaning.intent,
+        match reply {
+            Reply::Keys(k) if *k == keys.pay_now => Some(Intent::PayNow),
+            Reply::Keys(k) if *k == keys.instalments => Some(Intent::Instalments),
+            Reply::Keys(k) if *k == keys.promise => Some(Intent::Promise),
+            Reply::Keys(k) if *k == keys.dispute => Some(Intent::Dispute),
+            Reply::Keys(k) if *k == keys.already_paid => Some(Intent::AlreadyPaid),
+            Reply::Said { meaning, .. } => meaning.intent,
             _ => None,
         }
     }
 
-    fn on_menu(&mut self, input: &Input) -> Option<Vec<Action>> {
+    fn on_menu(&mut self, reply: &Reply) -> Option<Vec<Action>> {
         let verified = self.verified.clone()?;
         let account = verified.account();
 
-        let Some(choice) = self.menu_choice(input) else {
+        let Some(choice) = self.menu_choice(reply) else {
             // An amount on its own is a partial payment or a discount: a person decides.
-            if let Input::Said { meaning, .. } = input
+            if let Reply::Said { meaning, .. } = reply
                 && let Some(amount_cents) = meaning.amount_cents
             {
                 let request = json!({ "option": "partial_payment", "amount_cents": amount_cents });
@@ -382,8 +382,8 @@ impl DebtDialogue {
             ));
         }
 
-        let (number, date) = match input {
-            Input::Said { meaning, .. } => (meaning.number, meaning.date),
+        let (number, date) = match reply {
+            Reply::Said { meaning, .. } => (meaning.number, meaning.date),
             _ => (None, None),
         };
         match choice {
@@ -441,13 +441,13 @@ impl DebtDialogue {
         }
     }
 
-    fn on_instalment_count(&mut self, input: &Input) -> Option<Vec<Action>> {
+    fn on_instalment_count(&mut self, reply: &Reply) -> Option<Vec<Action>> {
         let verified = self.verified.clone()?;
-        let count = match input {
-            Input::Keys(keys) if !keys.is_empty() && keys.chars().all(|c| c.is_ascii_digit()) => {
+        let count = match reply {
+            Reply::Keys(keys) if !keys.is_empty() && keys.chars().all(|c| c.is_ascii_digit()) => {
                 keys.parse().ok()?
             }
-            Input::Said { meaning, .. } => meaning.number?,
+            Reply::Said { meaning, .. } => meaning.number?,
             _ => return None,
         };
         Some(self.choose_instalment_count(&verified, count))
@@ -486,9 +486,9 @@ impl DebtDialogue {
         self.ask(Step::InstalmentConfirm { count }, Vec::new())
     }
 
-    fn on_instalment_confirm(&mut self, input: &Input, count: u32) -> Option<Vec<Action>> {
+    fn on_instalment_confirm(&mut self, reply: &Reply, count: u32) -> Option<Vec<Action>> {
         let verified = self.verified.clone()?;
-        if !self.yes_no(input)? {
+        if !self.yes_no(reply)? {
             return Some(self.back_to_menu());
         }
 
@@ -505,11 +505,11 @@ impl DebtDialogue {
         Some(actions)
     }
 
-    fn on_promise_date(&mut self, input: &Input) -> Option<Vec<Action>> {
-        let date = match input {
-            Input::Keys(keys) => plan::resolve_day_month(keys, self.today)?,
-            Input::Said { meaning, .. } => meaning.date?,
-            Input::NoInput | Input::NoMatch => return None,
+    fn on_promise_date(&mut self, reply: &Reply) -> Option<Vec<Action>> {
+        let date = match reply {
+            Reply::Keys(keys) => plan::resolve_day_month(keys, self.today)?,
+            Reply::Said { meaning, .. } => meaning.date?,
+            Reply::NoInput | Reply::NoMatch => return None,
         };
         Some(self.choose_promise_date(date))
     }
@@ -557,11 +557,11 @@ impl DebtDialogue {
 
     fn on_promise_confirm(
         &mut self,
-        input: &Input,
+        reply: &Reply,
         date: chrono::NaiveDate,
     ) -> Option<Vec<Action>> {
         let verified = self.verified.clone()?;
-        if !self.yes_no(input)? {
+        if !self.yes_no(reply)? {
             return Some(self.back_to_menu());
         }
 
@@ -578,9 +578,9 @@ impl DebtDialogue {
 
     /// Stores the caller's explanation of a dispute or an earlier payment; the reason is
     /// optional, so silence or a keypress stores none.
-    fn on_reason(&mut self, input: &Input, kind: OutcomeKind) -> Vec<Action> {
-        let reason = match input {
-            Input::Said { text, .. } if !text.trim().is_empty() => Some(text.trim().to_owned()),
+    fn on_reason(&mut self, reply: &Reply, kind: OutcomeKind) -> Vec<Action> {
+        let reason = match reply {
+            Reply::Said { text, .. } if !text.trim().is_empty() => Some(text.trim().to_owned()),
             _ => None,
         };
         let mut outcome = Outcome::new(kind, self.step.name());
@@ -639,11 +639,11 @@ impl DebtDialogue {
         actions
     }
 
-    fn on_satisfaction(&mut self, input: &Input) -> Option<Vec<Action>> {
-        let score = match input {
-            Input::Keys(keys) => keys.parse::<i64>().ok()?,
-            Input::Said { meaning, .. } => meaning.number?,
-            Input::NoInput | Input::NoMatch => return None,
+    fn on_satisfaction(&mut self, reply: &Reply) -> Option<Vec<Action>> {
+        let score = match reply {
+            Reply::Keys(keys) => keys.parse::<i64>().ok()?,
+            Reply::Said { meaning, .. } => meaning.number?,
+            Reply::NoInput | Reply::NoMatch => return None,
         };
         let score = u8::try_from(score).ok().filter(|s| (1..=5).contains(s))?;
 

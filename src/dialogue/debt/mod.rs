@@ -101,7 +101,7 @@ impl DebtDialogue {
 
 /// One answer of the caller, after the NLU ran on speech.
 #[derive(Debug, Clone)]
-enum Input {
+enum Reply {
     Keys(String),
     Said {
         text: String,
@@ -128,31 +128,31 @@ impl Dialogue for DebtDialogue {
             return Vec::new();
         }
 
-        let input = match event {
+        let reply = match event {
             DialogueEvent::HangUp => return self.on_hang_up(),
-            DialogueEvent::Digits(keys) => Input::Keys(keys),
-            DialogueEvent::NoInput => Input::NoInput,
-            DialogueEvent::NoMatch => Input::NoMatch,
+            DialogueEvent::Digits(keys) => Reply::Keys(keys),
+            DialogueEvent::NoInput => Reply::NoInput,
+            DialogueEvent::NoMatch => Reply::NoMatch,
             DialogueEvent::Utterance(utterance) => {
                 let meaning =
                     nlu::interpret(&utterance.text, Some(self.step.expecting()), self.today);
-                Input::Said {
+                Reply::Said {
                     text: utterance.text,
                     meaning,
                 }
             }
         };
 
-        if self.is_agent_request(&input) {
+        if self.is_agent_request(&reply) {
             return self.transfer_requested();
         }
-        if self.is_repeat_request(&input) {
+        if self.is_repeat_request(&reply) {
             return self.repeat();
         }
 
-        match self.on_input(&input) {
+        match self.on_reply(&reply) {
             Some(actions) => actions,
-            None => self.on_failure(&input),
+            None => self.on_failure(&reply),
         }
     }
 

@@ -301,7 +301,7 @@ fn short_identity_entry_is_no_match() {
         clip_ids(&actions),
         vec![clip::NO_MATCH.to_owned(), clip::VERIFY_HINT.to_owned()]
     );
-    assert_eq!(call.keys("4821").is_empty(), false);
+    assert!(!call.keys("4821").is_empty());
     assert_eq!(call.state(), "menu");
 }
 
