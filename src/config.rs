@@ -38,6 +38,13 @@ pub struct Config {
     pub demo_accounts: PathBuf,
     /// TOML file of debt-collection policies.
     pub policies_file: PathBuf,
+    /// TOML file of the keypad keys the dialogue accepts.
+    pub keypad_file: PathBuf,
+    /// Conversation each call runs: `debt` (the debt-collection dialogue) or `demo` (the
+    /// built-in yes/no flow used to check the call path).
+    pub dialogue: DialogueKind,
+    /// Payment link settings.
+    pub payments: PaymentsConfig,
     /// Twilio webhook and media stream settings.
     pub twilio: TwilioConfig,
     /// Call API settings.
@@ -99,6 +106,37 @@ pub struct AudioConfig {
     pub max_utterance_ms: u32,
 }
 
+/// The conversation a call runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum DialogueKind {
+    /// The debt-collection dialogue.
+    Debt,
+    /// The built-in yes/no flow.
+    Demo,
+}
+
+/// Settings of the `[payments]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct PaymentsConfig {
+    /// Payment link sent to the caller; `{account_id}` and `{amount}` (as 1234.56) are
+    /// filled in.
+    pub link_template: String,
+    /// URL that receives each payment link as a JSON POST (an SMS gateway); `None` writes
+    /// the links to the database's `outbox` table instead.
+    pub webhook_url: Option<String>,
+}
+
+impl Default for PaymentsConfig {
+    fn default() -> Self {
+        PaymentsConfig {
+            link_template: "https://pagos.example.com/p/{account_id}?importe={amount}".to_owned(),
+            webhook_url: None,
+        }
+    }
+}
+
 /// Settings of the `[session]` section. Durations are in milliseconds.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -125,6 +163,9 @@ impl Default for Config {
             model_dir: PathBuf::from("models/vosk-model-small-es-0.42"),
             demo_accounts: PathBuf::from("data/demo-accounts.csv"),
             policies_file: PathBuf::from("config/policies.toml"),
+            keypad_file: PathBuf::from("config/keypad.toml"),
+            dialogue: DialogueKind::Debt,
+            payments: PaymentsConfig::default(),
             twilio: TwilioConfig::default(),
             api: ApiConfig::default(),
             recording: RecordingConfig::default(),

@@ -1,6 +1,12 @@
+use std::io::IsTerminal;
+use std::path::{Path, PathBuf};
+
+use chrono::NaiveDate;
 use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
+use recobra::dialogue::debt::chat::{ChatOptions, run_chat};
+use recobra::storage::{Store, accounts};
 use recobra::{audio, config, models, prompts, replay, server};
 
 /// Recobra: a voice assistant that recovers overdue debt by phone.
@@ -19,6 +25,24 @@ enum Command {
     /// Play a scenario's caller against a running server and check its expectations.
     Replay(replay::ReplayArgs),
 
+    /// Run the debt dialogue in the terminal: type answers, `#1` for keys, an empty line
+    /// for silence, `/hangup` to hang up.
+    Chat {
+        /// Account the conversation is about.
+        #[arg(long)]
+        account: String,
+        /// SQLite database with the accounts (the demo accounts are imported when it has none).
+        #[arg(long, default_value = "data/recobra.sqlite")]
+        database: PathBuf,
+        /// Day taken as today, YYYY-MM-DD (default: the local date).
+        #[arg(long)]
+        today: Option<NaiveDate>,
+    },
+
+    /// Manage debtor accounts.
+    #[command(subcommand)]
+    Accounts(AccountsCommand),
+
     /// Audio file tools for operators preparing prompts.
     #[command(subcommand)]
     Audio(AudioCommand),
@@ -30,6 +54,19 @@ enum Command {
     /// Manage the prompt catalog and its audio.
     #[command(subcommand)]
     Prompts(PromptsCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum AccountsCommand {
+    /// Import accounts from a CSV file; invalid rows are reported and skipped.
+    Import {
+        /// CSV file with columns id, full_name, phone, national_id_last4, creditor, amount,
+        /// currency, due_date, policy.
+        file: PathBuf,
+        /// SQLite database to import into.
+        #[arg(long, default_value = "data/recobra.sqlite")]
+        database: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -66,6 +103,13 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Replay(args) => runtime()?.block_on(replay::run(&args))?,
+        Command::Chat { account, database, today } => {
+            let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
+            let mut options = ChatOptions::new(&account, database, today);
+            options.echo_input = !std::io::stdin().is_terminal();
+            run_chat(&options, std::io::stdin().lock(), std::io::stdout().lock())?;
+        }
+        Command::Accounts(AccountsCommand::Import { file, database }) => import_accounts(&file, &database)?,
         Command::Audio(AudioCommand::Convert(args)) => audio::convert::run_convert(&args)?,
         Command::Models(ModelsCommand::Fetch(args)) => {
             models::run_fetch(&args)?;
@@ -73,6 +117,16 @@ fn main() -> anyhow::Result<()> {
         Command::Prompts(PromptsCommand::Render(args)) => {
             prompts::render::run_render(&args)?;
         }
+    }
+    Ok(())
+}
+
+fn import_accounts(file: &Path, database: &Path) -> anyhow::Result<()> {
+    let store = Store::open(database)?;
+    let report = store.with_connection(|conn| Ok(accounts::import_accounts_csv(conn, file)))??;
+    println!("imported {} accounts from {}", report.imported, file.display());
+    for rejected in &report.rejected {
+        println!("line {}: skipped: {}", rejected.line, rejected.reason);
     }
     Ok(())
 }

@@ -12,12 +12,18 @@ use tokio::sync::watch;
 use tracing::{info, warn};
 
 use crate::config::Config;
+use crate::config::DialogueKind;
+use crate::dialogue::debt::{DebtDialogue, KeypadMap};
 use crate::dialogue::demo::{DemoDialogue, YesNoPhrases};
+use crate::dialogue::payment::{LinkTemplate, OutboxSender, PaymentLinkSender, WebhookSender};
+use crate::dialogue::policy::{Policy, PolicySet};
 use crate::dialogue::{CallContext, Dialogue};
+use crate::dialogue::debt::Account;
+use crate::storage::accounts;
 use crate::prompts::library::PromptLibrary;
 use crate::recognition::SpeechModel;
 use crate::session::call::SessionConfig;
-use crate::session::driver::{CallServices, DialogueFactory};
+use crate::session::driver::{CallServices, DialogueFactory, PaymentLinks};
 use crate::session::listener::ListenerConfig;
 use crate::storage::{Journal, Store};
 use crate::web::metrics::Metrics;
@@ -31,6 +37,58 @@ struct DemoFactory {
 impl DialogueFactory for DemoFactory {
     fn create(&self, _context: &CallContext) -> Box<dyn Dialogue> {
         Box::new(DemoDialogue::new(self.phrases.clone()))
+    }
+}
+
+/// Creates the debt dialogue for the call's account: the one named by the call set-up
+/// (outbound calls), else the one whose phone number is calling (inbound calls).
+struct DebtFactory {
+    store: Store,
+    policies: PolicySet,
+    /// Policy for accounts whose policy name is unknown (checked at start-up).
+    standard_policy: Policy,
+    keypad: KeypadMap,
+}
+
+impl DebtFactory {
+    fn find_account(&self, context: &CallContext) -> Option<Account> {
+        let lookup = self.store.with_connection(|conn| match (&context.account_id, &context.caller_number) {
+            (Some(id), _) => accounts::account_by_id(conn, id),
+            (None, Some(phone)) => accounts::account_by_phone(conn, phone),
+            (None, None) => Ok(None),
+        });
+        match lookup {
+            Ok(account) => account,
+            Err(error) => {
+                warn!(call_sid = %context.call_sid, %error, "account lookup failed");
+                None
+            }
+        }
+    }
+}
+
+impl DialogueFactory for DebtFactory {
+    fn create(&self, context: &CallContext) -> Box<dyn Dialogue> {
+        let account = self.find_account(context);
+        match &account {
+            Some(account) => info!(call_sid = %context.call_sid, account = %account.id, "call matched an account"),
+            None => warn!(
+                call_sid = %context.call_sid,
+                account = ?context.account_id,
+                caller = ?context.caller_number,
+                "no account matches the call"
+            ),
+        }
+        let policy_name = account.as_ref().map_or("standard", |account| account.policy.as_str());
+        let policy = match self.policies.get(policy_name) {
+            Ok(policy) => policy.clone(),
+            Err(error) => {
+                warn!(call_sid = %context.call_sid, %error, "unknown policy; using the standard policy");
+                self.standard_policy.clone()
+            }
+        };
+        let today = chrono::Local::now().date_naive();
+        Box::new(DebtDialogue::new(account, policy, self.keypad.clone(), today))
     }
 }
 
@@ -54,6 +112,7 @@ impl Server {
             warn!(calls = ended, "calls left active by a previous run were marked ended");
         }
         let journal = Journal::spawn(&store)?;
+        import_demo_accounts_once(&store, &config.demo_accounts)?;
 
         let model = load_model(&config.model_dir).await;
 
@@ -64,7 +123,15 @@ impl Server {
         let prompts = tokio::task::spawn_blocking(move || PromptLibrary::load(&prompts_dir, &locale, Some(speech_cache)))
             .await?
             .context("failed to load prompts")?;
-        let phrases = YesNoPhrases::load(&locale_dir.join("grammars").join("yes-no.toml"))?;
+        let dialogues: Arc<dyn DialogueFactory> = match config.dialogue {
+            DialogueKind::Demo => Arc::new(DemoFactory { phrases: YesNoPhrases::load(&locale_dir.join("grammars").join("yes-no.toml"))? }),
+            DialogueKind::Debt => {
+                let policies = PolicySet::load(&config.policies_file)?;
+                let standard_policy = policies.get("standard").context("the policies file must define the policy \"standard\"")?.clone();
+                Arc::new(DebtFactory { store: store.clone(), policies, standard_policy, keypad: KeypadMap::load(&config.keypad_file)? })
+            }
+        };
+        let payment_links = payment_links(&config, &database)?;
 
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let audio = &config.audio;
@@ -83,7 +150,8 @@ impl Server {
             metrics: Arc::new(Metrics::new()),
             model,
             prompts: Arc::new(prompts),
-            dialogues: Arc::new(DemoFactory { phrases }),
+            dialogues,
+            payment_links: Some(payment_links),
             recordings_dir: config.recording.enabled.then(|| config.recordings_dir()),
             media_timeout: Duration::from_millis(u64::from(config.session.media_timeout_ms)),
             ping_interval: Duration::from_millis(u64::from(config.session.ping_interval_ms)),
@@ -145,6 +213,34 @@ impl Server {
         info!("stopped");
         Ok(())
     }
+}
+
+/// Imports the demo accounts when the database has no account yet (the first run).
+fn import_demo_accounts_once(store: &Store, csv: &Path) -> anyhow::Result<()> {
+    let count = store.with_connection(accounts::count_accounts)?;
+    if count > 0 {
+        return Ok(());
+    }
+    if !csv.is_file() {
+        warn!(file = %csv.display(), "no accounts in the database and no demo accounts file; import accounts with `recobra accounts import`");
+        return Ok(());
+    }
+    let report = store.with_connection(|conn| Ok(accounts::import_accounts_csv(conn, csv)))??;
+    info!(imported = report.imported, rejected = report.rejected.len(), file = %csv.display(), "demo accounts imported on first run");
+    Ok(())
+}
+
+/// Builds the payment link sender: a webhook when configured, else the outbox table.
+fn payment_links(config: &Config, database: &Path) -> anyhow::Result<PaymentLinks> {
+    let sender: Arc<dyn PaymentLinkSender> = match &config.payments.webhook_url {
+        Some(url) => Arc::new(WebhookSender::new(url, Duration::from_secs(10))),
+        None => {
+            let conn = rusqlite::Connection::open(database).with_context(|| format!("failed to open database {}", database.display()))?;
+            conn.busy_timeout(Duration::from_secs(5))?;
+            Arc::new(OutboxSender::new(conn))
+        }
+    };
+    Ok(PaymentLinks { template: LinkTemplate::new(&config.payments.link_template), sender })
 }
 
 /// Loads the speech model, or returns `None` with one warning saying how to fetch it.

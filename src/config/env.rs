@@ -43,6 +43,10 @@ const SETTINGS: &[EnvSetting] = &[
     setting!("model_dir" => model_dir: parse_path),
     setting!("demo_accounts" => demo_accounts: parse_path),
     setting!("policies_file" => policies_file: parse_path),
+    setting!("keypad_file" => keypad_file: parse_path),
+    setting!("dialogue" => dialogue: parse_dialogue),
+    setting!("payments.link_template" => payments.link_template: parse_string),
+    setting!("payments.webhook_url" => payments.webhook_url: parse_optional_string),
     setting!("twilio.auth_token" => twilio.auth_token: parse_secret),
     setting!("twilio.trust_forwarded_headers" => twilio.trust_forwarded_headers: parse_bool),
     setting!("twilio.danger_disable_signature_check" => twilio.danger_disable_signature_check: parse_bool),
@@ -59,6 +63,14 @@ const SETTINGS: &[EnvSetting] = &[
     setting!("session.max_message_bytes" => session.max_message_bytes: parse_number::<usize>),
     setting!("session.max_concurrent_calls" => session.max_concurrent_calls: parse_number::<usize>),
 ];
+
+fn parse_dialogue(name: &'static str, value: &str) -> Result<super::DialogueKind, ConfigError> {
+    match value {
+        "debt" => Ok(super::DialogueKind::Debt),
+        "demo" => Ok(super::DialogueKind::Demo),
+        _ => Err(invalid(name, value, "debt or demo")),
+    }
+}
 
 /// Applies every `RECOBRA_` variable of `env` that names a setting, in iteration order.
 ///
@@ -186,6 +198,18 @@ mod tests {
             "policies_file",
             "/srv/policies.toml",
             "\"/srv/policies.toml\"",
+        ),
+        ("keypad_file", "/srv/keypad.toml", "\"/srv/keypad.toml\""),
+        ("dialogue", "demo", "\"demo\""),
+        (
+            "payments.link_template",
+            "https://pay.example.com/{account_id}",
+            "\"https://pay.example.com/{account_id}\"",
+        ),
+        (
+            "payments.webhook_url",
+            "https://sms.example.com/send",
+            "\"https://sms.example.com/send\"",
         ),
         ("twilio.auth_token", "twilio-token", "\"twilio-token\""),
         ("twilio.trust_forwarded_headers", "true", "true"),

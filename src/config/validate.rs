@@ -17,18 +17,32 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
     }
     check_secret("twilio.auth_token", config.twilio.auth_token.as_ref())?;
     check_secret("api.bearer_token", config.api.bearer_token.as_ref())?;
+    check_payments(&config.payments)?;
     check_audio(&config.audio)?;
     check_session(&config.session)?;
     check_listen(config)
 }
 
+fn check_payments(payments: &super::PaymentsConfig) -> Result<(), ConfigError> {
+    if !payments.link_template.starts_with("https://") && !payments.link_template.starts_with("http://") {
+        return Err(invalid("payments.link_template", &payments.link_template, "an http(s) URL template"));
+    }
+    if let Some(url) = &payments.webhook_url {
+        if !url.starts_with("https://") && !url.starts_with("http://") {
+            return Err(invalid("payments.webhook_url", url, "an http(s) URL"));
+        }
+    }
+    Ok(())
+}
+
 fn check_paths(config: &Config) -> Result<(), ConfigError> {
-    let paths: [(&'static str, &Path); 5] = [
+    let paths: [(&'static str, &Path); 6] = [
         ("data_dir", &config.data_dir),
         ("prompts_dir", &config.prompts_dir),
         ("model_dir", &config.model_dir),
         ("demo_accounts", &config.demo_accounts),
         ("policies_file", &config.policies_file),
+        ("keypad_file", &config.keypad_file),
     ];
     for (setting, path) in paths {
         if path.as_os_str().is_empty() {

@@ -6,9 +6,12 @@
 
 use serde::Serialize;
 
+pub mod debt;
 pub mod demo;
 pub mod nlu;
 pub mod outcome;
+pub mod payment;
+pub mod policy;
 pub mod speak;
 
 /// What the session knows about a call when the dialogue starts.

@@ -138,22 +138,25 @@ fn read_catalog_file(path: &Path) -> Result<Vec<(String, String)>, PromptError> 
     })?;
 
     let mut entries = Vec::with_capacity(table.len());
-    for (id, value) in table {
-        if !is_valid_id(&id) {
-            return Err(PromptError::InvalidId {
-                id,
-                path: path.to_owned(),
-            });
-        }
-        let toml::Value::String(text) = value else {
-            return Err(PromptError::NotText {
-                id,
-                path: path.to_owned(),
-            });
-        };
-        entries.push((id, text));
-    }
+    flatten_table(path, "", table, &mut entries)?;
     Ok(entries)
+}
+
+/// Collects the texts of `table`, where a nested table's path joined with dots prefixes its
+/// keys (`[debt.verify]` `ask` is the id `debt.verify.ask`).
+fn flatten_table(path: &Path, prefix: &str, table: toml::Table, entries: &mut Vec<(String, String)>) -> Result<(), PromptError> {
+    for (key, value) in table {
+        let id = if prefix.is_empty() { key } else { format!("{prefix}.{key}") };
+        if !is_valid_id(&id) {
+            return Err(PromptError::InvalidId { id, path: path.to_owned() });
+        }
+        match value {
+            toml::Value::String(text) => entries.push((id, text)),
+            toml::Value::Table(nested) => flatten_table(path, &id, nested, entries)?,
+            _ => return Err(PromptError::NotText { id, path: path.to_owned() }),
+        }
+    }
+    Ok(())
 }
 
 /// Accepts ids that are safe as file names: `[A-Za-z0-9_.-]`, not starting with a dot.

@@ -14,7 +14,9 @@ use tracing::{Instrument, debug, info, info_span, warn};
 
 use crate::audio::recording::CallRecorder;
 use crate::audio::resample::StreamResampler;
+use crate::dialogue::payment::{LinkTemplate, PaymentLinkSender};
 use crate::dialogue::{CallContext, Utterance};
+use crate::storage::outcomes::save_outcome;
 use crate::recognition::{RecognitionEvent, RecognizerHandle, SpeechModel, spawn_recognizer};
 use crate::storage::{CallStart, Journal};
 use crate::transport::twilio::adapter::{AdapterError, TwilioAdapter};
@@ -23,10 +25,40 @@ use crate::web::metrics::Metrics;
 
 use super::call::{CallSession, PromptAudio, RecognizerCommand, SessionConfig, SessionOutput};
 
-/// Builds the dialogue for a new call.
+/// Builds the dialogue for a new call. It may read the database, so the driver calls it
+/// on a blocking thread.
 pub trait DialogueFactory: Send + Sync {
     /// Creates the dialogue for the call described by `context`.
     fn create(&self, context: &CallContext) -> Box<dyn crate::dialogue::Dialogue>;
+}
+
+/// The conversation of a call whose dialogue could not be created: an apology, then the
+/// end of the call, rather than a dead line.
+struct SystemErrorDialogue;
+
+impl crate::dialogue::Dialogue for SystemErrorDialogue {
+    fn start(&mut self, _context: &CallContext) -> Vec<crate::dialogue::Action> {
+        vec![
+            crate::dialogue::Action::Play(crate::dialogue::Prompt::clip("system_error")),
+            crate::dialogue::Action::Hangup { reason: "system_error".to_owned() },
+        ]
+    }
+
+    fn handle(&mut self, _event: crate::dialogue::DialogueEvent) -> Vec<crate::dialogue::Action> {
+        Vec::new()
+    }
+
+    fn state(&self) -> &str {
+        "system_error"
+    }
+}
+
+/// Sends payment links: renders the link and hands it to the configured sender.
+pub struct PaymentLinks {
+    /// Builds the link URL.
+    pub template: LinkTemplate,
+    /// Delivers the link (outbox table or webhook).
+    pub sender: Arc<dyn PaymentLinkSender>,
 }
 
 /// What every call shares.
@@ -43,6 +75,8 @@ pub struct CallServices {
     pub prompts: Arc<dyn PromptAudio>,
     /// Creates each call's dialogue.
     pub dialogues: Arc<dyn DialogueFactory>,
+    /// Sends payment links the dialogue asks for.
+    pub payment_links: Option<PaymentLinks>,
     /// Folder for call recordings; `None` turns recording off.
     pub recordings_dir: Option<std::path::PathBuf>,
     /// No message from the platform for this long ends the call.
@@ -79,7 +113,8 @@ pub async fn run_twilio_call(mut socket: WebSocket, services: Arc<CallServices>)
         return;
     };
     let span = info_span!("call", call_sid = %start.call_sid, stream_sid = %start.stream_sid);
-    CallDriver::new(socket, adapter, start, services).run().instrument(span).await;
+    let driver = CallDriver::new(socket, adapter, start, services).instrument(span.clone()).await;
+    driver.run().instrument(span).await;
 }
 
 /// Reads messages until `start`; returns `None` when the socket ends or sends junk first.
@@ -158,7 +193,7 @@ struct CallDriver {
 }
 
 impl CallDriver {
-    fn new(socket: WebSocket, adapter: TwilioAdapter, start: StreamStart, services: Arc<CallServices>) -> Self {
+    async fn new(socket: WebSocket, adapter: TwilioAdapter, start: StreamStart, services: Arc<CallServices>) -> Self {
         let caller_number = start.custom_parameters.get("caller").or_else(|| start.custom_parameters.get("From")).cloned();
         let account_id = start.custom_parameters.get("account_id").cloned();
         info!(caller = ?caller_number, account = ?account_id, "call started");
@@ -193,7 +228,15 @@ impl CallDriver {
         });
 
         let context = CallContext { call_sid: start.call_sid.clone(), caller_number, account_id, speech_available };
-        let dialogue = services.dialogues.create(&context);
+        let factory = services.dialogues.clone();
+        let factory_context = context.clone();
+        let dialogue = match tokio::task::spawn_blocking(move || factory.create(&factory_context)).await {
+            Ok(dialogue) => dialogue,
+            Err(error) => {
+                warn!(%error, "creating the dialogue failed; the caller hears an apology");
+                Box::new(SystemErrorDialogue)
+            }
+        };
         let mut config = services.session.clone();
         config.speech_available = speech_available;
         let session = CallSession::new(config, &context, dialogue, services.prompts.clone());
@@ -317,12 +360,15 @@ impl CallDriver {
                     self.services.metrics.turn_processing_seconds.observe(processing_ms as f64 / 1000.0);
                 }
                 SessionOutput::SaveOutcome(outcome) => {
-                    info!(kind = %outcome.kind, "outcome reached");
+                    info!(kind = outcome.kind.as_str(), step = %outcome.step, "outcome reached");
+                    let call_sid = self.call_sid.clone();
+                    self.services.journal.run(self.call_sid.clone(), move |conn| {
+                        save_outcome(conn, &call_sid, &outcome)
+                            .map(|_| ())
+                            .map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+                    });
                 }
-                SessionOutput::SendPaymentLink(request) => {
-                    // TODO: pass to the configured payment link sender.
-                    info!(account = %request.account_id, "payment link requested");
-                }
+                SessionOutput::SendPaymentLink(request) => self.send_payment_link(request),
                 SessionOutput::Transfer(transfer) => {
                     info!(reason = %transfer.reason, "transfer requested");
                 }
@@ -335,6 +381,30 @@ impl CallDriver {
             self.services.metrics.late_outbound_frames.inc_by(late - self.late_frames_reported);
             self.late_frames_reported = late;
         }
+    }
+
+    /// Sends a payment link on a blocking thread (the sender may write to the database or
+    /// call a webhook) and journals the result.
+    fn send_payment_link(&self, request: crate::dialogue::outcome::PaymentLinkRequest) {
+        let Some(links) = &self.services.payment_links else {
+            warn!(account = %request.account_id, "payment link requested but no sender is configured");
+            return;
+        };
+        let link = links.template.render(&request);
+        let sender = links.sender.clone();
+        let journal = self.services.journal.clone();
+        let call_sid = self.call_sid.clone();
+        tokio::task::spawn_blocking(move || {
+            let result = sender.send(&request, &link);
+            let data = match &result {
+                Ok(()) => json!({ "account_id": request.account_id, "amount_cents": request.amount_cents, "link": link, "sent": true }),
+                Err(error) => {
+                    warn!(%call_sid, account = %request.account_id, %error, "payment link not sent");
+                    json!({ "account_id": request.account_id, "amount_cents": request.amount_cents, "sent": false, "error": error.to_string() })
+                }
+            };
+            journal.event(&call_sid, "payment_link", data);
+        });
     }
 
     async fn send(&mut self, command: TransportCommand) {

@@ -15,8 +15,10 @@ use std::time::Duration;
 use chrono::{DateTime, SecondsFormat, Utc};
 use rusqlite::Connection;
 
+pub mod accounts;
 mod calls;
 mod journal;
+pub mod outcomes;
 pub mod schema;
 
 pub use calls::{CallEvent, CallRecord, CallStart, CallStatus};

@@ -20,10 +20,12 @@ pub struct Migration {
 }
 
 /// Every migration, oldest first. Entry `i` brings a file to `user_version = i + 1`.
-pub const MIGRATIONS: &[Migration] = &[Migration {
-    name: "calls and call events",
-    sql: calls::SCHEMA,
-}];
+pub const MIGRATIONS: &[Migration] = &[
+    Migration { name: "calls and call events", sql: calls::SCHEMA },
+    Migration { name: "debtor accounts", sql: super::accounts::SCHEMA },
+    Migration { name: "call outcomes", sql: super::outcomes::SCHEMA },
+    Migration { name: "payment link outbox", sql: crate::dialogue::payment::OUTBOX_SCHEMA },
+];
 
 /// Applies the migrations that `conn` has not applied yet, each in its own transaction.
 ///

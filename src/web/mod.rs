@@ -159,7 +159,7 @@ async fn call_by_sid(State(state): State<AppState>, headers: HeaderMap, Path(cal
     state.services.journal.flush().await;
     let store = state.store.clone();
     let sid = call_sid.clone();
-    match tokio::task::spawn_blocking(move || store.call(&sid)).await {
+    match tokio::task::spawn_blocking(move || call_with_outcomes(&store, &sid)).await {
         Ok(Ok(Some(call))) => axum::Json(call).into_response(),
         Ok(Ok(None)) => (StatusCode::NOT_FOUND, axum::Json(json!({ "error": format!("call {call_sid} not found") }))).into_response(),
         Ok(Err(error)) => {
@@ -171,6 +171,25 @@ async fn call_by_sid(State(state): State<AppState>, headers: HeaderMap, Path(cal
             (StatusCode::INTERNAL_SERVER_ERROR, axum::Json(json!({ "error": "internal error" }))).into_response()
         }
     }
+}
+
+/// Reads a call and adds its outcomes: `outcome` is the call's result (the first outcome
+/// stored, with the latest satisfaction score), `outcomes` every outcome in order.
+fn call_with_outcomes(store: &Store, call_sid: &str) -> Result<Option<serde_json::Value>, crate::storage::StorageError> {
+    let Some(call) = store.call(call_sid)? else { return Ok(None) };
+    let outcomes = store.with_connection(|conn| {
+        crate::storage::outcomes::outcomes_for_call(conn, call_sid).map_err(|error| rusqlite::Error::ToSqlConversionFailure(Box::new(error)))
+    })?;
+    let mut value = serde_json::to_value(&call).unwrap_or_default();
+    let result = outcomes.first().cloned().map(|mut first| {
+        if let Some(score) = outcomes.iter().rev().find_map(|outcome| outcome.satisfaction) {
+            first.satisfaction = Some(score);
+        }
+        first
+    });
+    value["outcome"] = serde_json::to_value(result).unwrap_or_default();
+    value["outcomes"] = serde_json::to_value(&outcomes).unwrap_or_default();
+    Ok(Some(value))
 }
 
 fn check_bearer(state: &AppState, headers: &HeaderMap) -> Option<Response> {

@@ -66,6 +66,9 @@ pub fn test_config(data_dir: &Path) -> Config {
     config.prompts_dir = repo_root().join("prompts");
     config.demo_accounts = repo_root().join("data/demo-accounts.csv");
     config.policies_file = repo_root().join("config/policies.toml");
+    config.keypad_file = repo_root().join("config/keypad.toml");
+    // The call-core tests use the built-in yes/no flow; debt tests switch to `Debt`.
+    config.dialogue = recobra::config::DialogueKind::Demo;
     config
 }
 
