@@ -43,3 +43,25 @@ pub fn interpret(text: &str, expecting: Option<&str>, today: NaiveDate) -> Inter
     let _ = (text, expecting, today);
     Interpretation::default()
 }
+
+/// Arguments of `recobra nlu`.
+#[derive(Debug, clap::Args)]
+pub struct NluArgs {
+    /// The utterance, as the recogniser wrote it.
+    pub text: String,
+    /// The question being answered (`right_party`, `identity_digits`, `menu`,
+    /// `instalment_count`, `promise_date`, `confirm`, `satisfaction`, `reason`).
+    #[arg(long)]
+    pub state: Option<String>,
+    /// The day relative dates resolve against, as YYYY-MM-DD; defaults to the local date.
+    #[arg(long)]
+    pub today: Option<NaiveDate>,
+}
+
+/// Runs `recobra nlu`: interprets the text and prints the result as pretty JSON.
+pub fn run_cli(args: &NluArgs) -> anyhow::Result<()> {
+    let today = args.today.unwrap_or_else(|| chrono::Local::now().date_naive());
+    let interpretation = interpret(&args.text, args.state.as_deref(), today);
+    println!("{}", serde_json::to_string_pretty(&interpretation)?);
+    Ok(())
+}
