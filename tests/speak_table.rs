@@ -65,7 +65,10 @@ fn number_words_table() {
         (2_000_000, "dos millones"),
         (21_000_000, "veintiún millones"),
         (1_000_000_000, "mil millones"),
-        (999_999_999, "novecientos noventa y nueve millones novecientos noventa y nueve mil novecientos noventa y nueve"),
+        (
+            999_999_999,
+            "novecientos noventa y nueve millones novecientos noventa y nueve mil novecientos noventa y nueve",
+        ),
         (2_000_000_000_000, "dos billones"),
     ];
 
@@ -97,7 +100,10 @@ fn amount_words_table() {
         (100_000_000, "un millón de euros"),
         (300_000_000, "tres millones de euros"),
         (100_050_000, "un millón quinientos euros"),
-        (99_999_999_999, "novecientos noventa y nueve millones novecientos noventa y nueve mil novecientos noventa y nueve euros con noventa y nueve céntimos"),
+        (
+            99_999_999_999,
+            "novecientos noventa y nueve millones novecientos noventa y nueve mil novecientos noventa y nueve euros con noventa y nueve céntimos",
+        ),
         (-2_500, "menos veinticinco euros"),
     ];
 

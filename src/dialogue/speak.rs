@@ -115,6 +115,7 @@ impl Word {
     }
 }
 
+#[rustfmt::skip]
 const UNITS: [&str; 30] = [
     "cero", "uno", "dos", "tres", "cuatro", "cinco", "seis", "siete", "ocho", "nueve",
     "diez", "once", "doce", "trece", "catorce", "quince", "dieciséis", "diecisiete",
@@ -125,17 +126,20 @@ const UNITS: [&str; 30] = [
 const TENS: [&str; 7] =
     ["treinta", "cuarenta", "cincuenta", "sesenta", "setenta", "ochenta", "noventa"];
 
+#[rustfmt::skip]
 const HUNDREDS: [&str; 8] = [
     "doscientos", "trescientos", "cuatrocientos", "quinientos", "seiscientos", "setecientos",
     "ochocientos", "novecientos",
 ];
 
+#[rustfmt::skip]
 const MONTHS: [&str; 12] = [
     "enero", "febrero", "marzo", "abril", "mayo", "junio", "julio", "agosto", "septiembre",
     "octubre", "noviembre", "diciembre",
 ];
 
-const WEEKDAYS: [&str; 7] = ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"];
+const WEEKDAYS: [&str; 7] =
+    ["lunes", "martes", "miércoles", "jueves", "viernes", "sábado", "domingo"];
 
 /// Returns the 1-based `number`th name, or "" when out of range.
 fn name_at(names: &[&'static str], number: u32) -> &'static str {
