@@ -334,9 +334,33 @@ const ROWS: &[(&str, &str, &str)] = &[
     ("un millón de euros", "", "amount=100000000"),
     ("doscientos euros y veinte", "", "amount=20020"),
     ("ochenta y siete euros con diez céntimos", "", "amount=8710"),
+    // Negation scope and mixed answers.
+    ("no, un agente", "confirm", "intent=agent"),
+    ("no quiero hablar con un agente", "", "intent=no"),
+    ("no no páseme con un agente", "", "intent=agent"),
+    ("no me pase con nadie", "", "intent=no"),
+    ("no puedo pagarlo a plazos", "", "intent=hardship"),
+    ("no puedo pagar todo de golpe", "", "intent=hardship"),
+    ("quiero pagar pero no tengo dinero", "", "intent=hardship"),
+    ("vale pues a plazos", "", "intent=instalments"),
+    ("no es correcta la fecha", "confirm", "intent=no"),
+    ("no, no, sí, soy yo", "right_party", "intent=yes"),
+    ("sí, bueno, no", "confirm", "intent=no"),
+    ("sí, sí, soy yo, dígame", "right_party", "intent=yes"),
+    ("no, llámeme mañana", "", "intent=call_back_later date=2027-01-14"),
+    ("sí, el viernes quince", "promise_date", "intent=promise date=2027-01-15"),
+    ("le pago el jueves catorce", "", "intent=promise date=2027-01-14"),
+    ("el lunes dieciocho de enero", "promise_date", "intent=promise date=2027-01-18"),
+    ("el treinta de febrero", "promise_date", "number=30"),
+    ("el uno", "promise_date", "intent=promise date=2027-02-01"),
+    ("mañana por la mañana le pago", "", "intent=promise date=2027-01-14"),
+    ("quince mil euros", "", "amount=1500000"),
+    ("2.000 euros", "", "amount=200000"),
+    ("veinte euros con cinco", "", "amount=2005"),
+    ("seiscientos doce trescientos cuarenta", "identity_digits", "digits=612340"),
 ];
 
-/// The interpretation a row expects, with a message when the row itself is malformed.
+/// Builds the interpretation a row expects, or returns why the row is malformed.
 fn expected(spec: &str) -> Result<Interpretation, String> {
     let mut interpretation = Interpretation::default();
     if spec == "-" {

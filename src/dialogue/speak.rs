@@ -194,7 +194,7 @@ fn push_scale(words: &mut Vec<Word>, count: u64, singular: Word, plural: Word) {
     }
 }
 
-/// Pushes the words for 1 to 999 999; "mil" stands alone for 1000, never "un mil".
+/// Pushes the words for 1 to 999 999; 1000 is "mil", never "un mil".
 fn push_below_million(words: &mut Vec<Word>, n: u64, before_noun: bool) {
     let thousands = n / 1000;
     let rest = n % 1000;

@@ -1,4 +1,4 @@
-//! Amounts of money said in Spanish: "ciento veinte euros con cincuenta", "ochenta y siete
+//! Amounts of money spoken in Spanish: "ciento veinte euros con cincuenta", "ochenta y siete
 //! con diez", "treinta euros", "cincuenta céntimos", "12,50".
 
 use super::numbers::Chunk;

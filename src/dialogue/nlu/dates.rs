@@ -1,4 +1,4 @@
-//! Dates said in Spanish, resolved against today.
+//! Dates spoken in Spanish, resolved against today.
 //!
 //! Every resolved date is today or later: a caller promising a payment or asking for a
 //! call never means a past day, so "el día veinte" said on the 25th is next month's 20th.
@@ -12,7 +12,7 @@ use super::numbers::chunk_at;
 pub struct FoundDate {
     /// The resolved date.
     pub date: NaiveDate,
-    /// Indices of the tokens that said it, so they are not read again as numbers.
+    /// Indices of the tokens that express it, so they are not read again as numbers.
     pub tokens: Vec<usize>,
 }
 
@@ -69,12 +69,11 @@ fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
     first.checked_add_months(Months::new(1))?.pred_opt()
 }
 
-/// "el quince de enero", "el día veinte", "el uno de marzo de dos mil veintisiete" and a
-/// bare "el quince".
+/// "el quince de enero", "el día veinte", "el uno de marzo de dos mil veintisiete", "el
+/// viernes quince" and a bare "el quince". A day the month lacks ("el treinta de febrero")
+/// gives no date.
 fn find_day_of_month(tokens: &[String], today: NaiveDate) -> Option<FoundDate> {
     for start in 0..tokens.len() {
-        let after_dia = start > 0 && token_is(tokens, start - 1, &["dia"]);
-        let after_el = start > 0 && token_is(tokens, start - 1, &["el"]);
         let (day, end) = match tokens[start].as_str() {
             "primero" => (1, start + 1),
             _ => match chunk_at(tokens, &[], start) {
@@ -86,15 +85,25 @@ fn find_day_of_month(tokens: &[String], today: NaiveDate) -> Option<FoundDate> {
             continue;
         }
         let day = day as u32;
-        let first = if after_dia || after_el { start - 1 } else { start };
 
-        if token_is(tokens, end, &["de", "del"]) {
-            if let Some(month) = tokens.get(end + 1).and_then(|token| month_number(token)) {
-                let (date, last) = resolve_with_month(tokens, end + 2, day, month, today)?;
-                return Some(found(date, first..last));
-            }
+        // Words that introduce a day: "el", "día", a weekday, "este", "próximo".
+        let mut first = start;
+        while first > 0
+            && (token_is(tokens, first - 1, &["el", "dia", "este", "proximo"])
+                || weekday(&tokens[first - 1]).is_some())
+        {
+            first -= 1;
         }
-        if after_dia || after_el {
+
+        let month = match token_is(tokens, end, &["de", "del"]) {
+            true => tokens.get(end + 1).and_then(|token| month_number(token)),
+            false => None,
+        };
+        if let Some(month) = month {
+            let (date, last) = resolve_with_month(tokens, end + 2, day, month, today)?;
+            return Some(found(date, first..last));
+        }
+        if first < start {
             return Some(found(resolve_day(day, today)?, first..end));
         }
     }
@@ -313,4 +322,51 @@ fn find_tomorrow(tokens: &[String], today: NaiveDate) -> Option<FoundDate> {
         return Some(found(today.checked_add_days(Days::new(1))?, i..i + 1));
     }
     None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn date(text: &str) -> NaiveDate {
+        text.parse().expect("test date is valid")
+    }
+
+    fn resolve(text: &str, today: &str) -> Option<NaiveDate> {
+        let tokens: Vec<String> = text.split_whitespace().map(str::to_owned).collect();
+        find(&tokens, date(today)).map(|found| found.date)
+    }
+
+    #[test]
+    fn day_and_month_roll_into_next_year() {
+        assert_eq!(resolve("el quince de enero", "2026-12-20"), Some(date("2027-01-15")));
+        assert_eq!(resolve("el veinte de diciembre", "2026-12-20"), Some(date("2026-12-20")));
+        assert_eq!(resolve("el veintinueve de febrero", "2026-03-01"), Some(date("2028-02-29")));
+    }
+
+    #[test]
+    fn day_alone_clamps_to_month_end() {
+        assert_eq!(resolve("el dia treinta y uno", "2027-04-10"), Some(date("2027-04-30")));
+        assert_eq!(resolve("el dia cinco", "2027-12-20"), Some(date("2028-01-05")));
+    }
+
+    #[test]
+    fn month_edges_follow_the_calendar() {
+        assert_eq!(resolve("a final de mes", "2028-02-03"), Some(date("2028-02-29")));
+        assert_eq!(resolve("a principios de mes", "2027-12-03"), Some(date("2028-01-01")));
+        assert_eq!(resolve("a finales de enero", "2027-02-03"), Some(date("2028-01-31")));
+    }
+
+    #[test]
+    fn weekday_is_strictly_ahead() {
+        // 2027-01-15 is a Friday.
+        assert_eq!(resolve("el viernes", "2027-01-15"), Some(date("2027-01-22")));
+        assert_eq!(resolve("el sabado", "2027-01-15"), Some(date("2027-01-16")));
+    }
+
+    #[test]
+    fn morning_is_not_tomorrow() {
+        assert_eq!(resolve("esta mañana", "2027-01-15"), None);
+        assert_eq!(resolve("mañana por la mañana", "2027-01-15"), Some(date("2027-01-16")));
+    }
 }

@@ -4,9 +4,14 @@
 //! character sets how a "no" before it is read:
 //! - plain (a verb phrase, "he pagado"): a negator in the two words before negates it
 //!   ("no lo he pagado");
-//! - `@` (a noun phrase, "a plazos"): only a negator two or three words before negates it
-//!   ("no quiero plazos"), because "no, a plazos" is a "no" to the previous offer followed
-//!   by the answer;
+//! - `@` (a noun phrase, "a plazos"): a negator up to five words before negates it when a
+//!   verb follows the negator and only infinitives, pronouns, articles and prepositions
+//!   come between ("no quiero plazos", "no quiero hablar con un agente"). "no, a plazos"
+//!   is a "no" to the previous offer followed by the answer, and in "no entiendo nada,
+//!   quiero un agente" the "nada" shows a new clause;
+//! - `!` (an imperative, "páseme", or an interjection, "sí"): never negated, because a
+//!   negative command takes the subjunctive ("no me pase"), so "no, páseme" is a "no"
+//!   followed by the command;
 //! - `=`: the phrase must be the whole utterance.
 //!
 //! A cue that starts with a negator ("no soy yo") or with "ya" is never negated.
@@ -15,6 +20,15 @@ use super::Intent;
 
 #[rustfmt::skip]
 const NEGATORS: &[&str] = &["no", "nunca", "tampoco", "ni", "jamas"];
+
+/// Words that end the scope of a negator before them ("no, sí, soy yo").
+const CLAUSE_STARTS: &[&str] = &["si", "ya", "pero"];
+
+/// Words that may sit between a negator and a noun cue without carrying the negation.
+#[rustfmt::skip]
+const LINKING_WORDS: &[&str] = &[
+    "un", "una", "unos", "unas", "el", "la", "los", "las", "a", "al", "con", "en", "de", "del",
+];
 
 /// Cues that need no date, tried before a promise is read from a date.
 pub const BEFORE_DATE: &[(Intent, &[&str])] = &[
@@ -44,7 +58,7 @@ pub const PAYMENT: &[&str] = &[
     "lo tendra", "lo tendre",
 ];
 
-/// Answers that say the caller does not know ("no sé"): no intent, not a "no".
+/// Replies that mean the caller does not know ("no sé"): no intent, not a "no".
 #[rustfmt::skip]
 pub const UNSURE: &[&str] = &[
     "no se", "no lo se", "ni idea", "no sabria", "no estoy seguro", "no estoy segura",
@@ -53,12 +67,12 @@ pub const UNSURE: &[&str] = &[
 
 #[rustfmt::skip]
 pub const YES: &[&str] = &[
-    "si", "sii", "sip", "vale", "claro", "correcto", "es correcto", "eso es", "exacto",
-    "exactamente", "@de acuerdo", "perfecto", "afirmativo", "efectivamente", "por supuesto",
+    "!si", "!sii", "!sip", "vale", "!claro", "correcto", "es correcto", "eso es", "!exacto",
+    "!exactamente", "@de acuerdo", "!perfecto", "!afirmativo", "!efectivamente", "!por supuesto",
     "soy yo", "yo soy", "el mismo", "la misma", "yo mismo", "yo misma", "al habla",
-    "con el habla", "con ella habla", "digame", "dime", "ok", "okey", "okay", "asi es",
-    "conforme", "esta bien", "sin problema", "venga", "adelante", "me parece bien", "aja",
-    "eso mismo", "cierto", "desde luego", "entendido", "=bien", "=muy bien",
+    "con el habla", "con ella habla", "!digame", "!dime", "!ok", "!okey", "!okay", "asi es",
+    "conforme", "esta bien", "sin problema", "!venga", "!adelante", "me parece bien", "!aja",
+    "eso mismo", "cierto", "!desde luego", "entendido", "=bien", "=muy bien",
 ];
 
 #[rustfmt::skip]
@@ -114,7 +128,7 @@ const AGENT: &[&str] = &[
     "@agente", "@agentes", "@operador", "@operadora", "@operadores", "@humano",
     "@una persona", "@persona real", "@persona de verdad", "hablar con la persona",
     "hablar con una persona", "hablar con alguien", "hablar con un humano",
-    "quiero hablar con", "paseme", "pasame", "paseme con", "pongame con", "ponme con",
+    "quiero hablar con", "!paseme", "!pasame", "!paseme con", "!pongame con", "!ponme con",
     "@asesor", "@asesora", "@gestor", "@gestora", "@supervisor", "@supervisora",
     "@encargado", "@encargada", "@responsable", "@atencion al cliente",
     "@una compañera", "@un compañero", "hablar con un", "hablar con una",
@@ -124,11 +138,11 @@ const AGENT: &[&str] = &[
 const REPEAT: &[&str] = &[
     "=como", "=que", "=perdon", "=perdone", "=mande", "=que dice", "=como dice",
     "=como dices", "=que ha dicho", "=como ha dicho", "=otra vez", "=otra vez por favor",
-    "repita", "repite", "repitame", "repitalo", "repitamelo", "repetir", "repetirlo", "repetirmelo",
+    "!repita", "!repite", "!repitame", "!repitalo", "!repitamelo", "repetir", "repetirlo", "repetirmelo",
     "no le he entendido", "no le entendido", "no te he entendido", "no he entendido", "no le entiendo",
     "no entiendo", "no te entiendo", "no le oigo", "no te oigo", "no se oye", "no le escucho",
-    "no se escucha", "no me he enterado", "no le he oido", "digamelo otra vez",
-    "digalo otra vez", "mas despacio", "como ha dicho", "que ha dicho", "que me ha dicho",
+    "no se escucha", "no me he enterado", "no le he oido", "!digamelo otra vez",
+    "!digalo otra vez", "mas despacio", "como ha dicho", "que ha dicho", "que me ha dicho",
 ];
 
 #[rustfmt::skip]
@@ -150,7 +164,7 @@ const HARDSHIP_BEFORE_DATE: &[&str] = &[
 
 #[rustfmt::skip]
 const CALL_BACK: &[&str] = &[
-    "llameme", "llamame", "llamenme", "vuelva a llamar", "vuelvan a llamar",
+    "!llameme", "!llamame", "!llamenme", "vuelva a llamar", "vuelvan a llamar",
     "vuelve a llamar", "llame mas tarde", "llame luego", "llame otro dia",
     "llame en otro momento", "no puedo hablar", "no puedo atenderle", "no puedo atender",
     "estoy conduciendo", "conduciendo", "estoy al volante", "estoy trabajando",
@@ -190,8 +204,8 @@ const PAY_NOW: &[&str] = &[
     "quiero pagarlo", "voy a pagar", "pagar hoy", "pago hoy", "lo pago hoy",
     "pagar la deuda", "pagar el total", "@el total", "@todo de una vez", "@de una vez",
     "@de golpe", "liquidar", "liquidarlo", "saldar", "saldarlo", "@al contado",
-    "@con tarjeta", "ahora mismo lo pago", "lo pago", "pagarlo", "envieme el enlace",
-    "mandeme el enlace", "@el enlace", "@la totalidad", "pagar",
+    "@con tarjeta", "ahora mismo lo pago", "lo pago", "pagarlo", "!envieme el enlace",
+    "!mandeme el enlace", "@el enlace", "@la totalidad", "pagar",
 ];
 
 #[rustfmt::skip]
@@ -203,27 +217,57 @@ const CALL_BACK_WEAK: &[&str] = &[
 
 /// Returns the index where the first cue of `cues` matches `tokens`, not negated.
 pub fn first_match(tokens: &[String], cues: &[&str]) -> Option<usize> {
-    cues.iter().filter_map(|cue| cue_match(tokens, cue)).min()
+    cues.iter().filter_map(|cue| cue_matches(tokens, cue).next()).min()
 }
 
-fn cue_match(tokens: &[String], cue: &str) -> Option<usize> {
+/// Returns the index where the last cue of `cues` matches `tokens`, not negated.
+pub fn last_match(tokens: &[String], cues: &[&str]) -> Option<usize> {
+    cues.iter().filter_map(|cue| cue_matches(tokens, cue).last()).max()
+}
+
+/// Start indices where `cue` matches `tokens` and is not negated, in order.
+fn cue_matches<'a>(tokens: &'a [String], cue: &'a str) -> Box<dyn Iterator<Item = usize> + 'a> {
     if let Some(phrase) = cue.strip_prefix('=') {
         let whole = tokens.len() == phrase.split(' ').count() && matches_at(tokens, 0, phrase);
-        return whole.then_some(0);
+        return Box::new(whole.then_some(0).into_iter());
     }
 
-    let (phrase, noun) = match cue.strip_prefix('@') {
-        Some(phrase) => (phrase, true),
-        None => (cue, false),
+    let (phrase, kind) = match cue.chars().next() {
+        Some('@') => (&cue[1..], CueKind::Noun),
+        Some('!') => (&cue[1..], CueKind::Imperative),
+        _ => (cue, CueKind::Verb),
     };
     let length = phrase.split(' ').count();
     // "ya" after a "no" starts a new clause ("no, ya lo he pagado"), so it shields the cue.
     let first_word = phrase.split(' ').next().unwrap_or("");
-    let never_negated = NEGATORS.contains(&first_word) || first_word == "ya";
+    let never_negated =
+        kind == CueKind::Imperative || NEGATORS.contains(&first_word) || first_word == "ya";
 
-    (0..=tokens.len().saturating_sub(length)).find(|&start| {
-        matches_at(tokens, start, phrase) && (never_negated || !negated(tokens, start, noun))
-    })
+    Box::new((0..=tokens.len().saturating_sub(length)).filter(move |&start| {
+        matches_at(tokens, start, phrase) && (never_negated || !negated(tokens, start, kind))
+    }))
+}
+
+/// Checks whether `word` may sit between a negated verb and its noun complement: a linking word,
+/// a clitic pronoun or an infinitive ("hablar", "pagarlo").
+fn stays_in_clause(word: &str) -> bool {
+    const CLITICS: &[&str] = &["me", "te", "le", "lo", "la", "se", "nos", "les", "los", "las"];
+    if LINKING_WORDS.contains(&word) || CLITICS.contains(&word) {
+        return true;
+    }
+
+    let mut stem = word;
+    while let Some(shorter) = CLITICS.iter().find_map(|clitic| stem.strip_suffix(clitic)) {
+        stem = shorter;
+    }
+    stem.len() > 2 && (stem.ends_with("ar") || stem.ends_with("er") || stem.ends_with("ir"))
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum CueKind {
+    Verb,
+    Noun,
+    Imperative,
 }
 
 fn matches_at(tokens: &[String], start: usize, phrase: &str) -> bool {
@@ -234,13 +278,24 @@ fn matches_at(tokens: &[String], start: usize, phrase: &str) -> bool {
     window.iter().zip(&words).all(|(token, word)| *word == "*" || token == word)
 }
 
-/// Whether a negator precedes the phrase at `start`: in the two words before it for a verb
-/// phrase, two or three words before it for a noun phrase.
-fn negated(tokens: &[String], start: usize, noun: bool) -> bool {
-    let window = if noun {
-        start.saturating_sub(3)..start.saturating_sub(1)
-    } else {
-        start.saturating_sub(2)..start
-    };
-    tokens[window].iter().any(|token| NEGATORS.contains(&token.as_str()))
+/// Checks whether a negator governs the cue at `start`, by the rules in the module header.
+fn negated(tokens: &[String], start: usize, kind: CueKind) -> bool {
+    let is_negator = |i: &usize| NEGATORS.contains(&tokens[*i].as_str());
+    match kind {
+        CueKind::Verb => (start.saturating_sub(2)..start).filter(is_negator).any(|negator| {
+            !tokens[negator + 1..start].iter().any(|word| CLAUSE_STARTS.contains(&word.as_str()))
+        }),
+        CueKind::Noun => (start.saturating_sub(5)..start).filter(is_negator).any(|negator| {
+            let between = &tokens[negator + 1..start];
+            match between.split_first() {
+                Some((verb, rest)) => {
+                    !LINKING_WORDS.contains(&verb.as_str())
+                        && !CLAUSE_STARTS.contains(&verb.as_str())
+                        && rest.iter().all(|word| stays_in_clause(word))
+                }
+                None => false,
+            }
+        }),
+        CueKind::Imperative => false,
+    }
 }

@@ -40,9 +40,9 @@ pub enum Intent {
 pub struct Interpretation {
     /// The caller's intent, when one was found.
     pub intent: Option<Intent>,
-    /// A number said on its own ("doce plazos" gives 12). Under `menu`, the option chosen.
+    /// A number spoken on its own ("doce plazos" gives 12). Under `menu`, the option chosen.
     pub number: Option<i64>,
-    /// Digits said one by one or in pairs ("cuarenta y ocho veintiuno" gives "4821").
+    /// Digits spoken one by one or in pairs ("cuarenta y ocho veintiuno" gives "4821").
     pub digits: Option<String>,
     /// An amount of money, in cents.
     pub amount_cents: Option<i64>,
@@ -104,11 +104,12 @@ fn classify(
         return None;
     }
 
-    // When both appear ("no, no, sí"), the first one said wins.
-    let yes = intents::first_match(tokens, intents::YES);
-    let no = intents::first_match(tokens, intents::NO);
+    // When both appear, the last one spoken wins: callers correct themselves ("no, no, sí,
+    // soy yo").
+    let yes = intents::last_match(tokens, intents::YES);
+    let no = intents::last_match(tokens, intents::NO);
     match (yes, no) {
-        (Some(yes), Some(no)) if no < yes => Some(Intent::No),
+        (Some(yes), Some(no)) if no > yes => Some(Intent::No),
         (Some(_), _) => Some(Intent::Yes),
         (None, Some(_)) => Some(Intent::No),
         (None, None) => None,

@@ -1,4 +1,4 @@
-//! Numbers said in Spanish words, as a small Vosk model writes them.
+//! Numbers spoken in Spanish words, as a small Vosk model writes them.
 //!
 //! A run of number words is cut into chunks, each the longest well-formed number that
 //! starts there: "cuarenta y ocho veintiuno" is 48 then 21, and "cero quinientos noventa y
@@ -11,7 +11,7 @@
 pub struct Chunk {
     /// The value; for a decimal numeral ("12,50") the whole part.
     pub value: u64,
-    /// The digits as said: "0" for "cero", the numeral as written for "0593".
+    /// The digits as spoken: "0" for "cero", the numeral as written for "0593".
     pub digits: String,
     /// Cents of a decimal numeral ("12,50" gives 50).
     pub decimal_cents: Option<u64>,
@@ -21,7 +21,7 @@ pub struct Chunk {
     pub end: usize,
 }
 
-/// What one token contributes to a number.
+/// The part one token contributes to a number.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Lexeme {
     Zero,

@@ -76,15 +76,16 @@ pub fn read(tokens: &[String], expecting: Option<&str>, today: NaiveDate) -> Slo
     slots
 }
 
-/// A lone "un" or "una" is an article unless a counted noun follows it or it ends the
-/// utterance; before a number it is one too ("le doy un cuatro").
+/// Checks whether a lone "un" or "una" is an article. It is a count only before a counted
+/// noun or at the end of the utterance, so "le doy un cuatro" gives 4.
 fn is_article(tokens: &[String], chunk: &Chunk) -> bool {
     let lone = chunk.end == chunk.start + 1 && matches!(tokens[chunk.start].as_str(), "un" | "una");
     let next = tokens.get(chunk.end).map(String::as_str);
     lone && next.is_some_and(|next| !COUNTED_NOUNS.contains(&next))
 }
 
-/// The option chosen in a menu: the first number (a digit, by preference) or ordinal.
+/// Returns the option chosen in a menu: the first digit, else the first number, else the
+/// first ordinal.
 fn menu_option(tokens: &[String], chunks: &[Chunk]) -> Option<i64> {
     let digit = chunks.iter().find(|chunk| chunk.value <= 9);
     if let Some(chunk) = digit.or(chunks.first()) {
