@@ -467,3 +467,37 @@ fn nlu_table_rows_all_pass() {
 fn nlu_table_is_large_enough() {
     assert!(ROWS.len() >= 200, "only {} rows", ROWS.len());
 }
+
+#[test]
+fn odd_input_gives_no_values() {
+    let today = NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).expect("valid date");
+    let odd = [
+        "",
+        "   ",
+        "¿¡...!?",
+        "[unk]",
+        "🙂 hola 🙂",
+        "el treinta y dos de enero",
+        "dentro de noventa y nueve mil millones de días",
+        "el día cero",
+        "y y y",
+    ];
+    for text in odd {
+        let got = interpret(text, Some("promise_date"), today);
+        assert_eq!(got.date, None, "{text:?} gave a date");
+        assert_eq!(got.amount_cents, None, "{text:?} gave an amount");
+    }
+}
+
+#[test]
+fn huge_numbers_do_not_overflow() {
+    let today = NaiveDate::from_ymd_opt(TODAY.0, TODAY.1, TODAY.2).expect("valid date");
+    let got = interpret("99999999999999999999999 euros", None, today);
+    assert_eq!(got.amount_cents, None, "a numeral past u64 is not read");
+
+    let got = interpret("novecientos mil millones de euros", None, today);
+    assert_eq!(got.amount_cents, Some(90_000_000_000_000), "\"mil millones\" is 10^9");
+
+    let got = interpret("18446744073709551615 euros", None, today);
+    assert_eq!(got.amount_cents, Some(i64::MAX), "amounts past i64 cents saturate");
+}

@@ -5,7 +5,7 @@
 
 use chrono::{Datelike, Days, Months, NaiveDate, Weekday};
 
-use super::numbers::chunk_at;
+use super::numbers::{chunk_at, chunks};
 
 /// A date found in an utterance and the tokens it used.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -73,14 +73,17 @@ fn last_day_of_month(year: i32, month: u32) -> Option<NaiveDate> {
 /// viernes quince" and a bare "el quince". A day the month lacks ("el treinta de febrero")
 /// gives no date.
 fn find_day_of_month(tokens: &[String], today: NaiveDate) -> Option<FoundDate> {
-    for start in 0..tokens.len() {
-        let (day, end) = match tokens[start].as_str() {
-            "primero" => (1, start + 1),
-            _ => match chunk_at(tokens, &[], start) {
-                Some(chunk) if chunk.decimal_cents.is_none() => (chunk.value, chunk.end),
-                _ => continue,
-            },
-        };
+    // Whole chunks only, so "treinta y dos" is not read as "dos".
+    let mut candidates: Vec<(u64, usize, usize)> = chunks(tokens, &[])
+        .into_iter()
+        .filter(|chunk| chunk.decimal_cents.is_none())
+        .map(|chunk| (chunk.value, chunk.start, chunk.end))
+        .collect();
+    let firsts = tokens.iter().enumerate().filter(|(_, token)| *token == "primero");
+    candidates.extend(firsts.map(|(i, _)| (1, i, i + 1)));
+    candidates.sort_by_key(|&(_, start, _)| start);
+
+    for (day, start, end) in candidates {
         if !(1..=31).contains(&day) {
             continue;
         }

@@ -179,10 +179,13 @@ impl Reader {
                 self.reset_group();
                 self.seen_mil = true;
             }
-            Lexeme::Millon if !self.seen_millon && !self.seen_mil && self.last != TensAnd => {
-                self.total += self.group.max(1) * 1_000_000;
+            // "mil millones" is 10^9: every thousand read so far counts millions.
+            Lexeme::Millon if !self.seen_millon && self.last != TensAnd => {
+                let count = (self.total + self.group).max(1);
+                self.total = count * 1_000_000;
                 self.reset_group();
                 self.seen_millon = true;
+                self.seen_mil = false;
             }
             _ => return false,
         }
@@ -280,6 +283,8 @@ mod tests {
             [999_999_999]
         );
         assert_eq!(values("dos cientos tres"), [203]);
+        assert_eq!(values("mil millones"), [1_000_000_000]);
+        assert_eq!(values("dos mil quinientos millones tres mil"), [2_500_003_000]);
     }
 
     #[test]
