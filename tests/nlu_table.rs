@@ -358,6 +358,8 @@ const ROWS: &[(&str, &str, &str)] = &[
     ("2.000 euros", "", "amount=200000"),
     ("veinte euros con cinco", "", "amount=2005"),
     ("seiscientos doce trescientos cuarenta", "identity_digits", "digits=612340"),
+    ("cien euros tres meses", "", "amount=10000 number=3"),
+    ("doce euros cincuenta céntimos", "", "amount=1250"),
 ];
 
 /// Builds the interpretation a row expects, or returns why the row is malformed.

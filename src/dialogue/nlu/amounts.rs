@@ -69,7 +69,12 @@ fn words_amount(tokens: &[String], chunk: &Chunk, next: Option<&Chunk>) -> Optio
     let con = token_is(tokens, after_euros, &["con"])
         || (euros_word && token_is(tokens, after_euros, &["y"]));
     let cents_at = if con { after_euros + 1 } else { after_euros };
-    let cents = next.filter(|cents| cents.start == cents_at && cents.value < 100);
+    // Without "con", a number after "euros" is cents only where it ends the utterance or
+    // comes before "céntimos": in "cien euros tres meses" it counts months.
+    let cents = next.filter(|cents| {
+        let ends_amount = cents.end == tokens.len() || token_is(tokens, cents.end, CENT_WORDS);
+        cents.start == cents_at && cents.value < 100 && (con || ends_amount)
+    });
 
     match cents {
         // Without "euros", only "con" marks the second number as cents ("ochenta y siete
