@@ -6,6 +6,7 @@ use clap::{Parser, Subcommand};
 use tracing_subscriber::EnvFilter;
 
 use recobra::dialogue::debt::chat::{ChatOptions, run_chat};
+use recobra::dialogue::{nlu, speak};
 use recobra::storage::{Store, accounts};
 use recobra::{audio, config, models, prompts, replay, server};
 
@@ -38,6 +39,12 @@ enum Command {
         #[arg(long)]
         today: Option<NaiveDate>,
     },
+
+    /// Print the intent and values found in a Spanish utterance, as JSON.
+    Nlu(nlu::NluArgs),
+
+    /// Print the Spanish words (and recorded clips) that speak an amount, date or number.
+    Say(speak::SayArgs),
 
     /// Manage debtor accounts.
     #[command(subcommand)]
@@ -109,6 +116,8 @@ fn main() -> anyhow::Result<()> {
             options.echo_input = !std::io::stdin().is_terminal();
             run_chat(&options, std::io::stdin().lock(), std::io::stdout().lock())?;
         }
+        Command::Nlu(args) => nlu::run_cli(&args)?,
+        Command::Say(args) => speak::cli::run(&args)?,
         Command::Accounts(AccountsCommand::Import { file, database }) => import_accounts(&file, &database)?,
         Command::Audio(AudioCommand::Convert(args)) => audio::convert::run_convert(&args)?,
         Command::Models(ModelsCommand::Fetch(args)) => {

@@ -868,7 +868,6 @@ fn catalog_texts_are_spanish() {
 // Utterance-driven tests: they need the Spanish NLU, which is a placeholder in this tree.
 
 #[test]
-#[ignore = "needs the Spanish NLU"]
 fn voice_right_party_and_identity() {
     let mut call = Call::new(lucia());
     call.say("sí soy yo");
@@ -878,7 +877,6 @@ fn voice_right_party_and_identity() {
 }
 
 #[test]
-#[ignore = "needs the Spanish NLU"]
 fn voice_wrong_person() {
     let mut call = Call::new(lucia());
     let actions = call.say("no aquí no vive nadie con ese nombre");
@@ -891,7 +889,6 @@ fn voice_wrong_person() {
 }
 
 #[test]
-#[ignore = "needs the Spanish NLU"]
 fn voice_instalments_negotiation() {
     let mut call = Call::verified(lucia());
     call.say("quiero pagar a plazos");
@@ -907,7 +904,7 @@ fn voice_instalments_negotiation() {
 }
 
 #[test]
-#[ignore = "needs the Spanish NLU"]
+#[ignore = "NLU does not yet read \"puedo pagar más adelante\" as a promise"]
 fn voice_promise_in_past() {
     let mut call = Call::verified(lucia());
     call.say("puedo pagar más adelante");
@@ -920,7 +917,7 @@ fn voice_promise_in_past() {
 }
 
 #[test]
-#[ignore = "needs the Spanish NLU"]
+#[ignore = "NLU does not yet read \"no estoy de acuerdo con esa deuda\" as a dispute"]
 fn voice_dispute_reason_stored() {
     let mut call = Call::verified(lucia());
     call.say("no estoy de acuerdo con esa deuda");
@@ -934,7 +931,6 @@ fn voice_dispute_reason_stored() {
 }
 
 #[test]
-#[ignore = "needs the Spanish NLU"]
 fn voice_agent_and_hardship() {
     let mut call = Call::verified(lucia());
     let actions = call.say("quiero hablar con una persona");
@@ -946,7 +942,6 @@ fn voice_agent_and_hardship() {
 }
 
 #[test]
-#[ignore = "needs the Spanish NLU"]
 fn voice_repeat() {
     let mut call = Call::verified(lucia());
     let actions = call.say("repita por favor");
