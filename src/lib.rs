@@ -13,6 +13,7 @@
 //! - [`dialogue`]: the conversation behind a narrow trait; a small built-in flow and the debt
 //!   dialogue.
 //! - [`prompts`]: the per-locale prompt catalog and its rendered audio.
+//! - [`queue`]: the human handoff: calls waiting for agents, and the warm-transfer audio link.
 //! - [`storage`]: SQLite persistence for calls, their event journal, accounts and outcomes.
 //! - [`web`]: the HTTP server: Twilio webhook and media socket, call API, health and metrics.
 //! - [`replay`]: the QA tool that plays the telephony platform against a running server.
@@ -24,6 +25,7 @@ pub mod config;
 pub mod dialogue;
 pub mod models;
 pub mod prompts;
+pub mod queue;
 pub mod recognition;
 pub mod replay;
 pub mod server;
