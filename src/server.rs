@@ -152,6 +152,8 @@ impl Server {
             prompts: Arc::new(prompts),
             dialogues,
             payment_links: Some(payment_links),
+            handoff_queue: None,
+            language: config.locale.split('-').next().unwrap_or("es").to_owned(),
             recordings_dir: config.recording.enabled.then(|| config.recordings_dir()),
             media_timeout: Duration::from_millis(u64::from(config.session.media_timeout_ms)),
             ping_interval: Duration::from_millis(u64::from(config.session.ping_interval_ms)),
