@@ -152,7 +152,7 @@ impl Server {
             prompts: Arc::new(prompts),
             dialogues,
             payment_links: Some(payment_links),
-            handoff_queue: None,
+            handoff_queue: handoff_queue(&config),
             language: config.locale.split('-').next().unwrap_or("es").to_owned(),
             recordings_dir: config.recording.enabled.then(|| config.recordings_dir()),
             media_timeout: Duration::from_millis(u64::from(config.session.media_timeout_ms)),
@@ -214,6 +214,35 @@ impl Server {
         journal.flush().await;
         info!("stopped");
         Ok(())
+    }
+}
+
+/// Builds the handoff path the configuration asks for.
+fn handoff_queue(config: &Config) -> Option<Arc<dyn crate::session::driver::HandoffQueue>> {
+    use crate::config::HandoffMode;
+    use crate::queue::redirect::{RedirectSettings, TwilioRedirect};
+    use crate::transport::twilio::twiml::DialTarget;
+
+    match config.handoff.mode {
+        // TODO: the built-in agent queue plugs in here.
+        HandoffMode::Queue => None,
+        HandoffMode::TwilioRedirect => {
+            let handoff = &config.handoff;
+            // Validation guarantees the SID, the token and exactly one target.
+            let target = match (&handoff.dial_number, &handoff.dial_sip) {
+                (Some(number), _) => DialTarget::Number(number.clone()),
+                (None, Some(sip)) => DialTarget::Sip(sip.clone()),
+                (None, None) => return None,
+            };
+            let settings = RedirectSettings {
+                api_base_url: handoff.twilio_api_base_url.clone(),
+                account_sid: handoff.twilio_account_sid.clone().unwrap_or_default(),
+                auth_token: config.twilio.auth_token.as_ref().map(|token| token.expose().to_owned()).unwrap_or_default(),
+                target,
+                caller_id: handoff.caller_id.clone(),
+            };
+            Some(Arc::new(Arc::new(TwilioRedirect::new(settings))))
+        }
     }
 }
 

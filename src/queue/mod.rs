@@ -8,6 +8,8 @@
 
 use tokio::sync::mpsc;
 
+pub mod redirect;
+
 /// What the session knows when it hands a call over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HandoffRequest {
@@ -49,6 +51,14 @@ pub enum HandoffEvent {
     AgentHungUp,
     /// The call waited the configured maximum: offer a callback.
     MaxWaitReached,
+    /// The telephony platform took the call to the contact centre's own ACD; the media
+    /// stream will stop.
+    Redirected,
+    /// The handoff failed; the caller cannot reach a person on this path.
+    Failed {
+        /// What failed.
+        error: String,
+    },
 }
 
 /// The audio path of a warm transfer.

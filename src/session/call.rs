@@ -551,6 +551,8 @@ impl CallSession {
         if self.ended {
             return;
         }
+        // After a redirect the platform stops the stream because the call moved on.
+        let reason = if self.is_redirected() { "transferred" } else { reason };
         if self.recognizing || self.listener.is_speaking() {
             self.outputs.push(SessionOutput::Recognizer(RecognizerCommand::Cancel));
         }

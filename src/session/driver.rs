@@ -439,7 +439,6 @@ impl CallDriver {
             Ok((ticket, events)) => {
                 self.ticket = Some(ticket);
                 self.handoff_events = Some(events);
-                self.session.handle_handoff(HandoffUpdate::Queued);
             }
             Err(error) => {
                 warn!(%error, "the agent queue refused the call");
@@ -463,6 +462,15 @@ impl CallDriver {
                 HandoffUpdate::AgentHungUp
             }
             HandoffEvent::MaxWaitReached => HandoffUpdate::MaxWaitReached,
+            HandoffEvent::Redirected => {
+                self.ticket = None;
+                HandoffUpdate::Redirected
+            }
+            HandoffEvent::Failed { error } => {
+                warn!(%error, "handoff failed");
+                self.ticket = None;
+                HandoffUpdate::Unavailable
+            }
         };
         self.session.handle_handoff(update);
     }

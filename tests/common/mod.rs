@@ -74,6 +74,11 @@ pub fn test_config(data_dir: &Path) -> Config {
 
 /// Starts a server with `adjust` applied to the test configuration.
 pub async fn start_server(adjust: impl FnOnce(&mut Config)) -> TestServer {
+    // Server logs are shown for failing tests (the harness captures the test writer).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_test_writer()
+        .try_init();
     let data_dir = tempfile::tempdir().expect("temporary folder");
     let mut config = test_config(data_dir.path());
     adjust(&mut config);

@@ -20,9 +20,8 @@ const HOLD_MUSIC: &str = "queue.hold_music";
 /// What the agent queue did with the call, as the driver reports it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandoffUpdate {
-    /// The call joined the queue.
-    Queued,
-    /// The call's place in the queue (1 = next) and the estimated wait in seconds.
+    /// The call's place in the queue (1 = next) and the estimated wait in seconds; the
+    /// first one also means the call joined the queue.
     Position { position: usize, estimated_wait_secs: u64 },
     /// An agent accepted the call.
     Connected { agent_name: String },
@@ -34,6 +33,8 @@ pub enum HandoffUpdate {
     MaxWaitReached,
     /// No queue can take the call (none configured, or it refused the call).
     Unavailable,
+    /// The telephony platform took the call elsewhere; its stream will stop.
+    Redirected,
 }
 
 /// How a call left the queue, for the driver's ticket.
@@ -56,6 +57,8 @@ pub(super) enum HandoffState {
     Waiting { callback_offered: bool },
     /// Talking to an agent.
     Bridged { on_hold: bool },
+    /// The platform took the call to another destination; the stream is about to stop.
+    Redirected,
     /// The handoff is over and the call is ending.
     Finished,
 }
@@ -68,7 +71,7 @@ impl CallSession {
         }
         self.journal("handoff", json!({ "update": format!("{update:?}") }));
         match (update, self.handoff) {
-            (HandoffUpdate::Queued, HandoffState::Requested) => {
+            (HandoffUpdate::Position { .. }, HandoffState::Requested) => {
                 self.handoff = HandoffState::Waiting { callback_offered: false };
                 self.queue_prompt(&[Segment::Clip("queue.hold_intro".to_owned())], false);
             }
@@ -100,6 +103,10 @@ impl CallSession {
                 self.queue_prompt(&[Segment::Clip("queue.agent_left".to_owned())], false);
                 self.hang_up_after_playback("agent_hangup");
             }
+            (HandoffUpdate::Redirected, HandoffState::Requested | HandoffState::Waiting { .. }) => {
+                self.stop_hold_music();
+                self.handoff = HandoffState::Redirected;
+            }
             (HandoffUpdate::Unavailable, HandoffState::Requested | HandoffState::Waiting { .. }) => {
                 self.stop_hold_music();
                 self.handoff = HandoffState::Finished;
@@ -121,6 +128,11 @@ impl CallSession {
             return;
         }
         self.outputs.push(SessionOutput::Transport(TransportCommand::Audio(frame)));
+    }
+
+    /// Returns true once the platform took the call to another destination.
+    pub(super) fn is_redirected(&self) -> bool {
+        self.handoff == HandoffState::Redirected
     }
 
     /// Returns true once the dialogue handed the call to the agent queue.
@@ -185,7 +197,7 @@ impl CallSession {
                 self.handoff = HandoffState::Finished;
                 Some(QueueExit::CallerHungUp)
             }
-            HandoffState::None | HandoffState::Finished => None,
+            HandoffState::None | HandoffState::Redirected | HandoffState::Finished => None,
         }
     }
 

@@ -204,7 +204,7 @@ fn transfer_happens_once() {
 fn waiting_caller_hears_hold_music_then_agent() {
     let mut harness = Harness::new();
     harness.key('0');
-    harness.update(HandoffUpdate::Queued);
+    harness.update(HandoffUpdate::Position { position: 2, estimated_wait_secs: 0 });
     harness.run_ms(1_200);
     assert_eq!(harness.playing(), hold_music_value(), "hold music loops after the intro");
 
@@ -227,7 +227,7 @@ fn waiting_caller_hears_hold_music_then_agent() {
 fn hold_music_never_reaches_recogniser() {
     let mut harness = Harness::new();
     harness.key('0');
-    harness.update(HandoffUpdate::Queued);
+    harness.update(HandoffUpdate::Position { position: 2, estimated_wait_secs: 0 });
     harness.run_ms(2_000);
 
     let recogniser = harness.take(|output| matches!(output, SessionOutput::Recognizer(_)));
@@ -238,7 +238,7 @@ fn hold_music_never_reaches_recogniser() {
 fn caller_hangup_while_waiting_leaves_queue() {
     let mut harness = Harness::new();
     harness.key('0');
-    harness.update(HandoffUpdate::Queued);
+    harness.update(HandoffUpdate::Position { position: 2, estimated_wait_secs: 0 });
     harness.run_ms(500);
 
     harness.session.handle_transport(TransportEvent::Stop);
@@ -253,7 +253,7 @@ fn caller_hangup_while_waiting_leaves_queue() {
 fn max_wait_offers_callback() {
     let mut harness = Harness::new();
     harness.key('0');
-    harness.update(HandoffUpdate::Queued);
+    harness.update(HandoffUpdate::Position { position: 2, estimated_wait_secs: 0 });
     harness.run_ms(600);
 
     harness.update(HandoffUpdate::MaxWaitReached);
@@ -286,7 +286,7 @@ fn unavailable_queue_apologises_and_ends() {
 fn agent_hangup_ends_call() {
     let mut harness = Harness::new();
     harness.key('0');
-    harness.update(HandoffUpdate::Queued);
+    harness.update(HandoffUpdate::Position { position: 2, estimated_wait_secs: 0 });
     harness.update(HandoffUpdate::Connected { agent_name: "Ana".into() });
     harness.run_ms(200);
 
