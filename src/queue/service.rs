@@ -104,7 +104,7 @@ impl QueueService {
     ) -> Result<(Ticket, mpsc::UnboundedReceiver<HandoffEvent>), QueueError> {
         let call_sid = request.call_sid.clone();
         let (events, receiver) = mpsc::unbounded_channel();
-        {
+        let seq = {
             let now = self.now();
             let mut state = self.lock();
             if state.entries.contains_key(&call_sid) {
@@ -117,13 +117,14 @@ impl QueueService {
                 priority = request.priority,
                 "call joined the handoff queue"
             );
-            state.insert_entry(request, events, now);
-        }
+            state.insert_entry(request, events, now)
+        };
         self.wake_timers();
 
         let ticket = Ticket {
             service: self.clone(),
             call_sid,
+            seq,
             left: false,
         };
         Ok((ticket, receiver))
@@ -146,7 +147,9 @@ impl QueueService {
     }
 
     /// Returns the event stream of an agent's console. A new stream replaces the previous
-    /// one, and calls are offered only to agents with an open stream.
+    /// one, and calls are offered only to agents with an open stream. The stream starts
+    /// with the agent's current `StateChanged` and, if a call is offered to the agent,
+    /// that `Offered`, so a reconnecting console catches up.
     pub fn agent_events(
         &self,
         agent_id: &str,
@@ -155,7 +158,15 @@ impl QueueService {
         {
             let now = self.now();
             let mut state = self.lock();
-            known_agent(&mut state, agent_id)?.set_events(events);
+            let agent = known_agent(&mut state, agent_id)?;
+            agent.set_events(events);
+            agent.send(AgentEvent::StateChanged { state: agent.state });
+
+            let pending = agent.offered_call().map(str::to_owned);
+            let call = pending.and_then(|call_sid| state.waiting_call(&call_sid, now));
+            if let (Some(call), Some(agent)) = (call, state.agents.get(agent_id)) {
+                agent.send(AgentEvent::Offered { call });
+            }
             state.dispatch(now);
         }
         self.wake_timers();
@@ -383,11 +394,11 @@ impl QueueService {
         self.wake_timers();
     }
 
-    fn leave(&self, call_sid: &str, reason: LeaveReason) {
+    fn leave(&self, call_sid: &str, seq: u64, reason: LeaveReason) {
         {
             let now = self.now();
             let mut state = self.lock();
-            leave_locked(&mut state, call_sid, &reason, now);
+            leave_locked(&mut state, call_sid, seq, &reason, now);
         }
         self.wake_timers();
     }
@@ -418,6 +429,7 @@ impl QueueService {
 pub struct Ticket {
     service: QueueService,
     call_sid: String,
+    seq: u64,
     left: bool,
 }
 
@@ -432,7 +444,7 @@ impl Ticket {
     /// after the call was answered.
     pub fn leave(mut self, reason: LeaveReason) {
         self.left = true;
-        self.service.leave(&self.call_sid, reason);
+        self.service.leave(&self.call_sid, self.seq, reason);
     }
 }
 
@@ -442,7 +454,7 @@ impl Drop for Ticket {
             let reason = LeaveReason::Ended {
                 reason: "dropped".to_owned(),
             };
-            self.service.leave(&self.call_sid, reason);
+            self.service.leave(&self.call_sid, self.seq, reason);
         }
     }
 }
@@ -547,10 +559,11 @@ fn accept_locked(
         });
     };
     if entry.events.send(connected).is_err() {
+        let seq = entry.seq;
         let reason = LeaveReason::Ended {
             reason: "session_gone".to_owned(),
         };
-        leave_locked(state, call_sid, &reason, now);
+        leave_locked(state, call_sid, seq, &reason, now);
         return Err(QueueError::SessionGone {
             call_sid: call_sid.to_owned(),
         });
@@ -593,7 +606,9 @@ fn accept_locked(
     })
 }
 
-fn leave_locked(state: &mut State, call_sid: &str, reason: &LeaveReason, now: Instant) {
+// `seq` identifies the ticket's entry: after an agent hangs up, the session may enqueue
+// the same call again, and the old ticket must not take the new entry out.
+fn leave_locked(state: &mut State, call_sid: &str, seq: u64, reason: &LeaveReason, now: Instant) {
     if let LeaveReason::CallbackRequested { window } = reason {
         let (sid, window, at) = (call_sid.to_owned(), window.clone(), Utc::now());
         state.writer.run(call_sid, move |conn| {
@@ -601,6 +616,13 @@ fn leave_locked(state: &mut State, call_sid: &str, reason: &LeaveReason, now: In
         });
     }
 
+    if state
+        .entries
+        .get(call_sid)
+        .is_none_or(|entry| entry.seq != seq)
+    {
+        return;
+    }
     let caller_left = AgentEvent::CallerLeft {
         call_sid: call_sid.to_owned(),
     };

@@ -17,7 +17,9 @@ use super::{
 /// A call in the queue, from enqueue until it leaves or its agent hangs up.
 pub(super) struct Entry {
     pub(super) request: HandoffRequest,
-    seq: u64,
+    /// Arrival number, unique for the life of the service; orders equal priorities and
+    /// tells a ticket's entry from a later entry of the same call.
+    pub(super) seq: u64,
     pub(super) enqueued_at: Instant,
     pub(super) enqueued_wall: DateTime<Utc>,
     pub(super) events: mpsc::UnboundedSender<HandoffEvent>,
@@ -87,15 +89,17 @@ impl State {
         }
     }
 
-    /// Adds a call; the caller has checked that it is not queued yet.
+    /// Adds a call and returns its arrival number; the caller has checked that it is not
+    /// queued yet.
     pub(super) fn insert_entry(
         &mut self,
         request: HandoffRequest,
         events: mpsc::UnboundedSender<HandoffEvent>,
         now: Instant,
-    ) {
+    ) -> u64 {
+        let seq = self.next_seq;
         let entry = Entry {
-            seq: self.next_seq,
+            seq,
             enqueued_at: now,
             enqueued_wall: Utc::now(),
             events,
@@ -121,6 +125,7 @@ impl State {
         self.entries.insert(call_sid.clone(), entry);
         self.send_position(&call_sid);
         self.dispatch(now);
+        seq
     }
 
     /// Returns the call ids of waiting calls in service order: priority, then arrival.
@@ -177,11 +182,10 @@ impl State {
     // An estimate: the calls ahead shared among the agents logged in (not Away), each
     // taking the mean handle time of the calls ended in this process so far.
     fn estimate_wait_secs(&self, position: usize) -> u64 {
-        let handle_secs = if self.handled_calls == 0 {
-            self.config.estimated_handle_secs
-        } else {
-            self.handled_secs / self.handled_calls
-        };
+        let handle_secs = self
+            .handled_secs
+            .checked_div(self.handled_calls)
+            .unwrap_or(self.config.estimated_handle_secs);
         let staffed = self
             .agents
             .values()

@@ -39,9 +39,14 @@ impl Fixture {
         self.queue.set_state(id, AgentState::Available).unwrap();
         assert_eq!(
             drain(&mut events),
-            vec![AgentEvent::StateChanged {
-                state: AgentState::Available
-            }]
+            vec![
+                AgentEvent::StateChanged {
+                    state: AgentState::Away
+                },
+                AgentEvent::StateChanged {
+                    state: AgentState::Available
+                },
+            ]
         );
         events
     }
@@ -676,4 +681,72 @@ async fn restart_closes_open_entries() {
     let row = f.entry_row("CA1").await;
     assert_eq!(row.0.as_deref(), Some("ended"));
     assert_eq!(row.3.as_deref(), Some("server_restart"));
+}
+
+#[tokio::test]
+async fn reconnected_console_gets_pending_offer() {
+    let f = fixture();
+    let mut first = f.online_agent("ana", &["es"]);
+    let (_ticket, _events) = f.enqueue("CA1", 0);
+    assert_eq!(offers(&mut first), ["CA1"]);
+
+    let mut second = f.queue.agent_events("ana").unwrap();
+
+    let events = drain(&mut second);
+    assert_eq!(
+        events[0],
+        AgentEvent::StateChanged {
+            state: AgentState::Available
+        }
+    );
+    assert!(matches!(&events[1], AgentEvent::Offered { call } if call.call_sid == "CA1"));
+    assert_eq!(events.len(), 2);
+}
+
+#[tokio::test]
+async fn old_ticket_spares_new_entry() {
+    let f = fixture();
+    let _ana = f.online_agent("ana", &["es"]);
+    let (old_ticket, _old_events) = f.enqueue("CA1", 0);
+    f.queue.accept("ana", "CA1").unwrap();
+    f.queue.hang_up("ana").unwrap();
+
+    let (_new_ticket, _new_events) = f.enqueue("CA1", 0);
+    old_ticket.leave(LeaveReason::CallerHungUp);
+
+    let waiting = f.queue.waiting_calls();
+    assert_eq!(waiting.len(), 1);
+    assert_eq!(waiting[0].call_sid, "CA1");
+    let outcomes = f
+        .query_strings(
+            "SELECT COALESCE(outcome, 'open') FROM queue_entries WHERE call_sid = ?1 ORDER BY id",
+            "CA1",
+        )
+        .await;
+    assert_eq!(outcomes, ["answered", "open"]);
+}
+
+#[tokio::test]
+async fn timer_task_sends_due_events() {
+    let store = Store::open_in_memory().unwrap();
+    let config = QueueConfig {
+        max_wait_secs: 0,
+        ..QueueConfig::default()
+    };
+    let queue = QueueService::start(store, config);
+    let (_ticket, mut events) = queue.enqueue(request("CA1", 0, "es")).unwrap();
+
+    // Nothing calls run_due_timers here, so only the timer task can send the notice.
+    // The timeout only keeps a broken timer task from hanging the test run.
+    let reached = tokio::time::timeout(Duration::from_secs(10), async {
+        while let Some(event) = events.recv().await {
+            if matches!(event, HandoffEvent::MaxWaitReached) {
+                return true;
+            }
+        }
+        false
+    })
+    .await;
+
+    assert_eq!(reached.ok(), Some(true));
 }
