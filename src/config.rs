@@ -47,6 +47,8 @@ pub struct Config {
     pub payments: PaymentsConfig,
     /// Where handed-off calls go.
     pub handoff: HandoffConfig,
+    /// Timings of the built-in agent queue.
+    pub queue: crate::queue::QueueConfig,
     /// Twilio webhook and media stream settings.
     pub twilio: TwilioConfig,
     /// Call API settings.
@@ -210,6 +212,7 @@ impl Default for Config {
             dialogue: DialogueKind::Debt,
             payments: PaymentsConfig::default(),
             handoff: HandoffConfig::default(),
+            queue: crate::queue::QueueConfig::default(),
             twilio: TwilioConfig::default(),
             api: ApiConfig::default(),
             recording: RecordingConfig::default(),

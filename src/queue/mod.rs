@@ -8,7 +8,26 @@
 
 use tokio::sync::mpsc;
 
+mod agent;
+mod clock;
+mod config;
+mod error;
+pub(crate) mod persist;
 pub mod redirect;
+mod service;
+mod state;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+pub use agent::{
+    AgentCallLink, AgentEvent, AgentProfile, AgentRole, AgentState, Disposition, WaitingCall,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::QueueConfig;
+pub use error::QueueError;
+pub use service::{AUDIO_LINK_FRAMES, AgentSnapshot, QueueService, Ticket};
+pub use stats::{ANSWER_TARGET_SECS, AgentCounts, QueueStats};
 
 /// What the session knows when it hands a call over.
 #[derive(Debug, Clone, PartialEq)]

@@ -71,9 +71,10 @@ impl CallSession {
         }
         self.journal("handoff", json!({ "update": format!("{update:?}") }));
         match (update, self.handoff) {
-            (HandoffUpdate::Position { .. }, HandoffState::Requested) => {
+            (HandoffUpdate::Position { position, estimated_wait_secs }, HandoffState::Requested) => {
                 self.handoff = HandoffState::Waiting { callback_offered: false };
                 self.queue_prompt(&[Segment::Clip("queue.hold_intro".to_owned())], false);
+                self.queue_prompt(&position_segments(position, estimated_wait_secs), false);
             }
             (HandoffUpdate::Position { position, estimated_wait_secs }, HandoffState::Waiting { callback_offered: false }) => {
                 self.stop_hold_music();
