@@ -76,8 +76,9 @@ impl PromptLibrary {
         let dir = self.speech_cache_dir.as_ref()?;
         let path = dir.join(format!("{}.wav", text_digest(&self.voice, text)));
         if !path.is_file() {
-            // NOTE: synthesis runs on the calling thread (about 50-200 ms with espeak-ng);
-            // the first call that speaks a new name pays it, later calls hit the cache.
+            // NOTE: synthesis runs on the calling thread (about 50-200 ms with espeak-ng).
+            // The first prompt of a call is built on a blocking thread; a name spoken later
+            // in the call, the first time it is heard, briefly holds an async worker.
             render_speech(&self.voice, text, &path)?;
         }
         let samples: Arc<[i16]> = match decode_file_to_8k(&path) {

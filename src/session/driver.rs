@@ -249,18 +249,9 @@ impl CallDriver {
         });
 
         let context = CallContext { call_sid: start.call_sid.clone(), caller_number, account_id, speech_available };
-        let factory = services.dialogues.clone();
-        let factory_context = context.clone();
-        let dialogue = match tokio::task::spawn_blocking(move || factory.create(&factory_context)).await {
-            Ok(dialogue) => dialogue,
-            Err(error) => {
-                warn!(%error, "creating the dialogue failed; the caller hears an apology");
-                Box::new(SystemErrorDialogue)
-            }
-        };
         let mut config = services.session.clone();
         config.speech_available = speech_available;
-        let session = CallSession::new(config, &context, dialogue, services.prompts.clone());
+        let session = start_session(&services, config, context).await;
 
         Self {
             socket,
@@ -572,6 +563,27 @@ impl CallDriver {
         }
         // Dropping the handle stops the recogniser thread and frees its Vosk recognizer.
         drop(self.recognizer.take());
+    }
+}
+
+/// Creates the dialogue and the session on a blocking thread: the dialogue reads the
+/// account from the database, and the first prompt may synthesise the debtor's name.
+async fn start_session(services: &Arc<CallServices>, config: SessionConfig, context: CallContext) -> CallSession {
+    let factory = services.dialogues.clone();
+    let prompts = services.prompts.clone();
+    let fallback_config = config.clone();
+    let fallback_context = context.clone();
+    let started = tokio::task::spawn_blocking(move || {
+        let dialogue = factory.create(&context);
+        CallSession::new(config, &context, dialogue, prompts)
+    })
+    .await;
+    match started {
+        Ok(session) => session,
+        Err(error) => {
+            warn!(%error, "creating the dialogue failed; the caller hears an apology");
+            CallSession::new(fallback_config, &fallback_context, Box::new(SystemErrorDialogue), services.prompts.clone())
+        }
     }
 }
 
