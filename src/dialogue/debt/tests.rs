@@ -1,5 +1,4 @@
-//! Tests of the debt dialogue, driven mostly by keypad because they must not depend on the
-//! Spanish NLU; utterance tests are ignored until it is merged.
+//! Tests of the debt dialogue, driven mostly by keypad; the voice tests run the Spanish NLU.
 
 use std::collections::BTreeSet;
 use std::path::Path;
@@ -904,7 +903,6 @@ fn voice_instalments_negotiation() {
 }
 
 #[test]
-#[ignore = "NLU does not yet read \"puedo pagar más adelante\" as a promise"]
 fn voice_promise_in_past() {
     let mut call = Call::verified(lucia());
     call.say("puedo pagar más adelante");
@@ -917,7 +915,6 @@ fn voice_promise_in_past() {
 }
 
 #[test]
-#[ignore = "NLU does not yet read \"no estoy de acuerdo con esa deuda\" as a dispute"]
 fn voice_dispute_reason_stored() {
     let mut call = Call::verified(lucia());
     call.say("no estoy de acuerdo con esa deuda");
