@@ -24,7 +24,7 @@ const SCENARIO_DIR: &str = "audio-fixtures/scenarios/debt";
 
 /// Calls replayed at once; each call is paced by its own media clock, so running several
 /// together changes only the wall time.
-const CONCURRENT_CALLS: usize = 4;
+const CONCURRENT_CALLS: usize = 8;
 
 /// Lucía's debt (account D-1001), in cents.
 const LUCIA_CENTS: i64 = 123_456;
@@ -57,7 +57,10 @@ async fn replay(server: &TestServer, name: String) -> (String, Result<Value, Str
     let path = repo_root().join(SCENARIO_DIR).join(&name);
     let result = async {
         let scenario = Scenario::load(&path).map_err(|error| error.to_string())?;
+        let started = std::time::Instant::now();
         let report = run_call(&scenario, &options(server)).await.map_err(|error| format!("call failed: {error}"))?;
+        let call_ms = report.stereo.len() / 8;
+        eprintln!("{name}: {call_ms} ms of call in {} ms", started.elapsed().as_millis());
         let call = ended_call(server, &report.call_sid).await?;
         check_expectations(&scenario, &call)
             .map_err(|error| format!("{error:#}\njournal: {}", serde_json::to_string_pretty(&call).unwrap_or_default()))?;
