@@ -1,8 +1,8 @@
-//! Whole debt-collection calls by keypad: every scenario under
+//! Whole debt-collection calls by keypad. Every scenario under
 //! `audio-fixtures/scenarios/debt/` is replayed over a real WebSocket in Twilio's wire format
-//! against one debt-dialogue server on 127.0.0.1, then the stored call is checked: the
-//! scenario's own expectations, what was stored as the call's outcome, and that no prompt
-//! before the identity check carried the debt.
+//! against one debt-dialogue server on 127.0.0.1. Each stored call is then checked: the
+//! scenario's own expectations, the call's stored outcome, and that no prompt before the
+//! identity check carried the debt.
 
 mod common;
 
@@ -104,9 +104,8 @@ fn instalment_amounts(call: &Value) -> Vec<i64> {
     call["outcome"]["instalments"].as_array().map(|list| list.iter().filter_map(|item| item["amount_cents"].as_i64()).collect()).unwrap_or_default()
 }
 
-/// Checks that nothing about the debt was said before the identity check passed: every
-/// prompt journaled before the dialogue reached the menu has no value clip and no
-/// disclosure clip.
+/// Checks that no prompt journaled before the dialogue reached the menu (the identity check
+/// passed) has a value clip or a disclosure clip.
 fn assert_no_disclosure_before_verification(name: &str, call: &Value) {
     let events = call["events"].as_array().expect("events");
     let verified_at = events.iter().position(|event| event["kind"] == "state" && event["data"]["state"] == "menu").unwrap_or(events.len());

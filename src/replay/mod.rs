@@ -114,8 +114,8 @@ fn write_outputs(out: &Path, report: &CallReport, journal: &Value) -> anyhow::Re
 /// Checks each turn's expectations, in order, against the journal's events.
 ///
 /// A turn's expectations are looked for after the previous turn's, in any order among
-/// themselves, because the journal order of one turn's effects is not part of the contract
-/// (a payment link is journaled after the state change that sent it). The journal records
+/// themselves. The journal order of one turn's effects is not part of the contract: a
+/// payment link is journaled after the state change that sent it. The journal records
 /// state changes only, so a turn that leaves the dialogue where it was meets `expect_state`
 /// when the state in force after the previous turn's expectations is the expected one.
 /// NOTE: the journal marks no turn boundaries, so that fallback cannot tell whether the

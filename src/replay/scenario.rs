@@ -129,7 +129,7 @@ impl Scenario {
 }
 
 /// Replaces each `{ddmm+N}` or `{ddmm-N}` in `keys` with the day and month N days from
-/// `today`; returns `None` when a placeholder is malformed or a key is not 0-9, * or #.
+/// `today`. Returns `None` when a placeholder is malformed or a key is not 0-9, * or #.
 pub fn expand_keys(keys: &str, today: NaiveDate) -> Option<String> {
     let mut expanded = String::with_capacity(keys.len());
     let mut rest = keys;
