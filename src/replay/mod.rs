@@ -37,8 +37,9 @@ pub struct ReplayArgs {
     /// Bearer token for the server's /api routes.
     #[arg(long, env = "RECOBRA_API_BEARER_TOKEN", hide_env_values = true)]
     pub api_token: Option<String>,
-    /// Longest wait for the assistant, in seconds of call time.
-    #[arg(long, default_value_t = 30)]
+    /// Maximum wait for the assistant to finish speaking, in seconds of call time. The debt
+    /// dialogue speaks for over 30 s after the identity check (disclosure, then the menu).
+    #[arg(long, default_value_t = 60)]
     pub answer_timeout: u64,
 }
 
