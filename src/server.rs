@@ -13,7 +13,7 @@ use tracing::{info, warn};
 
 use crate::config::Config;
 use crate::config::DialogueKind;
-use crate::dialogue::debt::{DebtDialogue, KeypadMap};
+use crate::dialogue::debt::{DebtDialogue, Grammars, KeypadMap};
 use crate::dialogue::demo::{DemoDialogue, YesNoPhrases};
 use crate::dialogue::payment::{LinkTemplate, OutboxSender, PaymentLinkSender, WebhookSender};
 use crate::dialogue::policy::{Policy, PolicySet};
@@ -50,6 +50,8 @@ struct DebtFactory {
     /// Policy for accounts whose policy name is unknown (checked at start-up).
     standard_policy: Policy,
     keypad: KeypadMap,
+    /// Phrase lists of the closed questions, from the locale's `grammars/debt.toml`.
+    grammars: Arc<Grammars>,
 }
 
 impl DebtFactory {
@@ -90,7 +92,7 @@ impl DialogueFactory for DebtFactory {
             }
         };
         let today = chrono::Local::now().date_naive();
-        Box::new(DebtDialogue::new(account, policy, self.keypad.clone(), today))
+        Box::new(DebtDialogue::new(account, policy, self.keypad.clone(), today).with_grammars(self.grammars.clone()))
     }
 }
 
@@ -130,7 +132,8 @@ impl Server {
             DialogueKind::Debt => {
                 let policies = PolicySet::load(&config.policies_file)?;
                 let standard_policy = policies.get("standard").context("the policies file must define the policy \"standard\"")?.clone();
-                Arc::new(DebtFactory { store: store.clone(), policies, standard_policy, keypad: KeypadMap::load(&config.keypad_file)? })
+                let grammars = Arc::new(Grammars::load(&locale_dir.join("grammars").join("debt.toml"))?);
+                Arc::new(DebtFactory { store: store.clone(), policies, standard_policy, keypad: KeypadMap::load(&config.keypad_file)?, grammars })
             }
         };
         let payment_links = payment_links(&config, &database)?;

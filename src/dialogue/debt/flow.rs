@@ -185,8 +185,22 @@ impl DebtDialogue {
                 *keys == self.keypad.agent
                     || (self.step == Step::Menu && *keys == self.keypad.menu.agent)
             }
-            Reply::Said { meaning, .. } => meaning.intent == Some(Intent::Agent),
+            Reply::Said { meaning, .. } => {
+                meaning.intent == Some(Intent::Agent)
+                    || self.spoken_menu_key(reply) == Some(self.keypad.menu.agent.as_str())
+            }
             Reply::NoInput | Reply::NoMatch => false,
+        }
+    }
+
+    /// Returns the menu key a caller said as a number ("dos", "la segunda"), because the
+    /// menu prompt names its options by key.
+    fn spoken_menu_key<'a>(&self, reply: &'a Reply) -> Option<&'a str> {
+        match reply {
+            Reply::Said { meaning, .. } if self.step == Step::Menu && meaning.intent.is_none() => {
+                meaning.digits.as_deref()
+            }
+            _ => None,
         }
     }
 
@@ -339,13 +353,20 @@ impl DebtDialogue {
 
     fn menu_choice(&self, reply: &Reply) -> Option<Intent> {
         let keys = &self.keypad.menu;
-        match reply {
-            Reply::Keys(k) if *k == keys.pay_now => Some(Intent::PayNow),
-            Reply::Keys(k) if *k == keys.instalments => Some(Intent::Instalments),
-            Reply::Keys(k) if *k == keys.promise => Some(Intent::Promise),
-            Reply::Keys(k) if *k == keys.dispute => Some(Intent::Dispute),
-            Reply::Keys(k) if *k == keys.already_paid => Some(Intent::AlreadyPaid),
-            Reply::Said { meaning, .. } => meaning.intent,
+        let key = match reply {
+            Reply::Keys(k) => k.as_str(),
+            Reply::Said { meaning, .. } => match self.spoken_menu_key(reply) {
+                Some(k) => k,
+                None => return meaning.intent,
+            },
+            Reply::NoInput | Reply::NoMatch => return None,
+        };
+        match key {
+            k if k == keys.pay_now => Some(Intent::PayNow),
+            k if k == keys.instalments => Some(Intent::Instalments),
+            k if k == keys.promise => Some(Intent::Promise),
+            k if k == keys.dispute => Some(Intent::Dispute),
+            k if k == keys.already_paid => Some(Intent::AlreadyPaid),
             _ => None,
         }
     }
@@ -382,7 +403,9 @@ impl DebtDialogue {
             ));
         }
 
+        // A number said on its own picked the option, so it is no instalment count.
         let (number, date) = match reply {
+            Reply::Said { .. } if self.spoken_menu_key(reply).is_some() => (None, None),
             Reply::Said { meaning, .. } => (meaning.number, meaning.date),
             _ => (None, None),
         };

@@ -12,6 +12,7 @@ pub mod catalog;
 pub mod chat;
 mod context;
 mod flow;
+pub mod grammars;
 mod keypad;
 pub mod plan;
 pub mod prompts;
@@ -21,9 +22,12 @@ mod verified;
 #[cfg(test)]
 mod tests;
 
+use std::sync::Arc;
+
 use chrono::NaiveDate;
 
 pub use account::Account;
+pub use grammars::{GrammarError, Grammars};
 pub use keypad::{KeypadError, KeypadMap, MenuKeys};
 pub use steps::Step;
 
@@ -44,6 +48,8 @@ pub struct DebtDialogue {
     account: Option<Account>,
     policy: Policy,
     keypad: KeypadMap,
+    /// Phrase lists for the closed questions; a question without one uses free recognition.
+    grammars: Arc<Grammars>,
     today: NaiveDate,
     call_sid: String,
 
@@ -78,6 +84,7 @@ impl DebtDialogue {
             account,
             policy,
             keypad,
+            grammars: Arc::new(Grammars::default()),
             today,
             call_sid: String::new(),
             step: Step::NotStarted,
@@ -91,6 +98,12 @@ impl DebtDialogue {
             offers: Vec::new(),
             result: None,
         }
+    }
+
+    /// Constrains the recogniser on each closed question to that question's phrases.
+    pub fn with_grammars(mut self, grammars: Arc<Grammars>) -> Self {
+        self.grammars = grammars;
+        self
     }
 
     /// Returns the outcome saved as the call's result so far, if any.

@@ -81,6 +81,22 @@ impl Step {
         }
     }
 
+    /// Returns the name of the grammar for this step's question in the grammar file, or
+    /// `None` for open questions, which use free recognition.
+    pub fn grammar_name(&self) -> Option<&'static str> {
+        match self {
+            Self::RightParty => Some("right_party"),
+            Self::ThirdParty => Some("third_party"),
+            Self::Verify => Some("identity_digits"),
+            Self::Menu => Some("menu"),
+            Self::InstalmentCount => Some("instalment_count"),
+            Self::InstalmentConfirm { .. } | Self::PromiseConfirm { .. } => Some("confirm"),
+            Self::Satisfaction => Some("satisfaction"),
+            Self::PromiseDate | Self::DisputeReason | Self::AlreadyPaidReason => None,
+            Self::NotStarted | Self::Transferred | Self::Ended => None,
+        }
+    }
+
     /// Clip that tells the caller which keys answer this step, played on NoInput and NoMatch.
     pub(super) fn hint(&self) -> &'static str {
         match self {
@@ -99,8 +115,6 @@ impl Step {
 
 /// Listening for a short answer keyed with up to `max_digits` keys.
 fn keyed(max_digits: usize, terminator: Option<char>) -> ListenSpec {
-    // NOTE: free recognition everywhere; per-question grammars would speed up Vosk but
-    // their phrases belong with the NLU, which is not in this module.
     ListenSpec {
         grammar: None,
         dtmf: DtmfSpec {
@@ -124,8 +138,18 @@ fn free_speech() -> ListenSpec {
 }
 
 impl DebtDialogue {
-    /// Builds the prompts of `step`'s question and the listen spec for the reply.
+    /// Builds the prompts of `step`'s question and the listen spec for the reply, with the
+    /// question's grammar when the grammar file has one.
     pub(super) fn question(&self, step: Step) -> (Vec<Prompt>, ListenSpec) {
+        let (prompts, mut listen) = self.question_without_grammar(step);
+        listen.grammar = step
+            .grammar_name()
+            .and_then(|name| self.grammars.phrases(name))
+            .map(<[String]>::to_vec);
+        (prompts, listen)
+    }
+
+    fn question_without_grammar(&self, step: Step) -> (Vec<Prompt>, ListenSpec) {
         match step {
             Step::RightParty => {
                 let prompts = self

@@ -43,9 +43,9 @@ pub const BEFORE_DATE: &[(Intent, &[&str])] = &[
     (Intent::Promise, PROMISE),
 ];
 
-/// Cues tried after the date check, most specific first; yes and no come last.
+/// Cues tried after the date check, hardship and a later payment, most specific first; yes
+/// and no come last.
 pub const AFTER_DATE: &[(Intent, &[&str])] = &[
-    (Intent::Hardship, HARDSHIP),
     (Intent::PayNow, PAY_NOW),
     (Intent::CallBackLater, CALL_BACK_WEAK),
 ];
@@ -105,6 +105,9 @@ const DISPUTE: &[&str] = &[
     "nunca he firmado", "es mentira", "mentira", "no me corresponde", "fraude", "estafa",
     "timo", "reclamacion", "reclamar", "no estoy de acuerdo con la deuda",
     "no estoy de acuerdo con el importe", "no estoy de acuerdo con la cantidad",
+    "no estoy de acuerdo con * deuda", "no estoy de acuerdo con * importe",
+    "no estoy de acuerdo con * cantidad", "no estoy conforme con * deuda",
+    "no estoy conforme con * importe", "no estoy conforme con * cantidad",
     "la cantidad no es correcta", "el importe no es correcto", "la deuda no es correcta",
     "la cantidad esta mal", "no es esa cantidad", "no debo tanto", "no es tanto",
     "no me suena", "que deuda", "no conozco esa deuda", "no conozco la deuda",
@@ -181,8 +184,23 @@ const PROMISE: &[&str] = &[
     "a principios de mes", "a primeros de mes", "el mes que viene", "el proximo mes",
 ];
 
+/// Disagreement that disputes the debt when it answers the options menu, right after the
+/// debt was disclosed. To an offer ("¿lo confirma?") the same words are a plain "no".
 #[rustfmt::skip]
-const HARDSHIP: &[&str] = &[
+pub const DISPUTE_AT_MENU: &[&str] = &[
+    "no estoy de acuerdo", "no estoy conforme", "no lo veo correcto", "no me parece correcto",
+];
+
+/// Times after today with no date the NLU can resolve ("más adelante"). With a word of
+/// paying ("puedo pagar más adelante") they make a promise whose date is asked next.
+#[rustfmt::skip]
+pub const LATER: &[&str] = &[
+    "mas adelante", "semana que viene", "proxima semana", "semana proxima",
+    "dentro de unos dias", "en unos dias",
+];
+
+#[rustfmt::skip]
+pub const HARDSHIP: &[&str] = &[
     "no puedo pagar", "no puedo pagarlo", "no puedo pagarla", "=no puedo",
     "es que no puedo", "no tengo dinero", "no tengo un duro", "no tengo ni un euro",
     "=no tengo nada", "no tengo trabajo", "no tengo ingresos", "@sin trabajo",

@@ -88,15 +88,24 @@ fn classify(
     if let Some(intent) = first_intent(intents::BEFORE_DATE) {
         return Some(intent);
     }
+    if expecting == Some("menu") && intents::first_match(tokens, intents::DISPUTE_AT_MENU).is_some() {
+        return Some(Intent::Dispute);
+    }
 
+    let talks_of_paying = tokens.iter().any(|token| intents::PAYMENT.contains(&token.as_str()));
     if let Some(date) = date {
-        let talks_of_paying = tokens.iter().any(|token| intents::PAYMENT.contains(&token.as_str()));
         let asked_for_date = expecting == Some("promise_date");
         if (date > today && talks_of_paying) || (date >= today && asked_for_date) {
             return Some(Intent::Promise);
         }
     }
 
+    if intents::first_match(tokens, intents::HARDSHIP).is_some() {
+        return Some(Intent::Hardship);
+    }
+    if talks_of_paying && intents::first_match(tokens, intents::LATER).is_some() {
+        return Some(Intent::Promise);
+    }
     if let Some(intent) = first_intent(intents::AFTER_DATE) {
         return Some(intent);
     }
