@@ -556,6 +556,10 @@ impl CallSession {
         if self.recognizing || self.listener.is_speaking() {
             self.outputs.push(SessionOutput::Recognizer(RecognizerCommand::Cancel));
         }
+        // Prompts still playing were heard only up to now.
+        for report in self.player.clear(self.now_ms) {
+            self.journal_playback(&report);
+        }
         self.journal("hangup", json!({ "state": self.dialogue_state, "reason": reason }));
         if let Some(exit) = self.handoff_exit_on_hangup() {
             self.outputs.push(SessionOutput::LeaveQueue(exit));

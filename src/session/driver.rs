@@ -210,6 +210,8 @@ struct CallDriver {
     resampled: Vec<i16>,
     recorder: Option<CallRecorder>,
     late_frames_reported: u64,
+    /// True once a send failed; later sends are skipped.
+    send_failed: bool,
     end_reason: Option<String>,
 }
 
@@ -268,6 +270,7 @@ impl CallDriver {
             resampled: Vec::with_capacity(crate::transport::FRAME_SAMPLES * 4),
             recorder,
             late_frames_reported: 0,
+            send_failed: false,
             end_reason: None,
         }
     }
@@ -509,10 +512,15 @@ impl CallDriver {
                 TransportCommand::Marker(_) => {}
             }
         }
+        if self.send_failed {
+            return;
+        }
         let Some(text) = self.adapter.encode(&command) else { return };
         if let Err(error) = self.socket.send(Message::Text(text.into())).await {
-            warn!(%error, "send to the platform failed");
-            self.session.handle_disconnect("connection_error");
+            // The platform may have sent `stop` and closed just before: keep reading, so the
+            // call ends with what the platform said (or times out), not with this error.
+            warn!(%error, "send to the platform failed; reading what is left of the stream");
+            self.send_failed = true;
         }
     }
 
