@@ -24,6 +24,7 @@ use crate::storage::Store;
 use crate::transport::twilio::request_url::{public_url, websocket_url};
 use crate::transport::twilio::{signature, twiml};
 
+pub mod console;
 pub mod metrics;
 
 /// Settings the HTTP layer checks on each request.
