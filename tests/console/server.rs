@@ -1,6 +1,9 @@
 //! A console server on 127.0.0.1 for the tests, with agents added through the real store,
 //! and a small blocking HTTP client that keeps the session cookie.
 
+// Each test crate that includes this file uses a different part of it.
+#![allow(dead_code)]
+
 use std::net::SocketAddr;
 use std::time::Duration;
 
@@ -11,7 +14,6 @@ use recobra::web::console::{ConsoleSettings, ConsoleState, router};
 /// A running console server; dropping it stops the server.
 pub struct TestServer {
     pub addr: SocketAddr,
-    #[allow(dead_code, reason = "read by the browser test only")]
     pub store: Store,
     _dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
