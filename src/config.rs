@@ -45,6 +45,10 @@ pub struct Config {
     pub dialogue: DialogueKind,
     /// Payment link settings.
     pub payments: PaymentsConfig,
+    /// Where handed-off calls go.
+    pub handoff: HandoffConfig,
+    /// Timings of the built-in agent queue.
+    pub queue: crate::queue::QueueConfig,
     /// Twilio webhook and media stream settings.
     pub twilio: TwilioConfig,
     /// Call API settings.
@@ -116,6 +120,47 @@ pub enum DialogueKind {
     Demo,
 }
 
+/// Where handed-off calls go.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum HandoffMode {
+    /// The built-in agent queue and web console (warm transfer).
+    Queue,
+    /// Redirect the live call through Twilio's REST API to the contact centre's own ACD.
+    TwilioRedirect,
+}
+
+/// Settings of the `[handoff]` section.
+#[derive(Debug, Clone, PartialEq, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct HandoffConfig {
+    /// `queue` or `twilio_redirect`.
+    pub mode: HandoffMode,
+    /// Base URL of Twilio's REST API, used by `twilio_redirect`.
+    pub twilio_api_base_url: String,
+    /// Twilio account SID (`AC...`), required by `twilio_redirect`.
+    pub twilio_account_sid: Option<String>,
+    /// Phone number (E.164) the redirect dials; set this or `dial_sip`.
+    pub dial_number: Option<String>,
+    /// SIP URI the redirect dials; set this or `dial_number`.
+    pub dial_sip: Option<String>,
+    /// Caller id presented on the redirected call.
+    pub caller_id: Option<String>,
+}
+
+impl Default for HandoffConfig {
+    fn default() -> Self {
+        HandoffConfig {
+            mode: HandoffMode::Queue,
+            twilio_api_base_url: "https://api.twilio.com".to_owned(),
+            twilio_account_sid: None,
+            dial_number: None,
+            dial_sip: None,
+            caller_id: None,
+        }
+    }
+}
+
 /// Settings of the `[payments]` section.
 #[derive(Debug, Clone, PartialEq, Deserialize)]
 #[serde(deny_unknown_fields, default)]
@@ -166,6 +211,8 @@ impl Default for Config {
             keypad_file: PathBuf::from("config/keypad.toml"),
             dialogue: DialogueKind::Debt,
             payments: PaymentsConfig::default(),
+            handoff: HandoffConfig::default(),
+            queue: crate::queue::QueueConfig::default(),
             twilio: TwilioConfig::default(),
             api: ApiConfig::default(),
             recording: RecordingConfig::default(),

@@ -23,7 +23,9 @@ use crate::storage::accounts;
 use crate::prompts::library::PromptLibrary;
 use crate::recognition::SpeechModel;
 use crate::session::call::SessionConfig;
-use crate::session::driver::{CallServices, DialogueFactory, PaymentLinks};
+use crate::queue::{HandoffEvent, HandoffRequest, LeaveReason, QueueService};
+use crate::session::driver::{CallServices, DialogueFactory, HandoffQueue, PaymentLinks, QueueTicket};
+use tokio::sync::mpsc;
 use crate::session::listener::ListenerConfig;
 use crate::storage::{Journal, Store};
 use crate::web::metrics::Metrics;
@@ -132,6 +134,7 @@ impl Server {
             }
         };
         let payment_links = payment_links(&config, &database)?;
+        let queue = (config.handoff.mode == crate::config::HandoffMode::Queue).then(|| QueueService::start(store.clone(), config.queue.clone()));
 
         let (shutdown, shutdown_receiver) = watch::channel(false);
         let audio = &config.audio;
@@ -152,6 +155,8 @@ impl Server {
             prompts: Arc::new(prompts),
             dialogues,
             payment_links: Some(payment_links),
+            handoff_queue: handoff_queue(&config, queue.as_ref()),
+            language: config.locale.split('-').next().unwrap_or("es").to_owned(),
             recordings_dir: config.recording.enabled.then(|| config.recordings_dir()),
             media_timeout: Duration::from_millis(u64::from(config.session.media_timeout_ms)),
             ping_interval: Duration::from_millis(u64::from(config.session.ping_interval_ms)),
@@ -178,8 +183,14 @@ impl Server {
         let listener = tokio::net::TcpListener::bind(config.listen)
             .await
             .with_context(|| format!("failed to listen on {}", config.listen))?;
-        let state = AppState { settings: Arc::new(settings), services: Arc::new(services), store, open_calls: Arc::new(AtomicUsize::new(0)) };
+        let state = AppState { settings: Arc::new(settings), services: Arc::new(services), store, open_calls: Arc::new(AtomicUsize::new(0)), queue };
         Ok(Self { listener, state, shutdown })
+    }
+
+    /// The built-in agent queue, when handoffs go to it (the console and tests drive the
+    /// agent side through it).
+    pub fn queue(&self) -> Option<QueueService> {
+        self.state.queue.clone()
     }
 
     /// The address the server listens on.
@@ -193,6 +204,7 @@ impl Server {
         info!(address = %listener.local_addr()?, "listening");
         let journal = state.services.journal.clone();
         let open_calls = state.open_calls.clone();
+        let queue = state.queue.clone();
 
         axum::serve(listener, router(state))
             .with_graceful_shutdown(async move {
@@ -210,8 +222,53 @@ impl Server {
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
         journal.flush().await;
+        if let Some(queue) = queue {
+            queue.flush().await;
+        }
         info!("stopped");
         Ok(())
+    }
+}
+
+/// The built-in agent queue as the sessions see it.
+impl HandoffQueue for QueueService {
+    fn enqueue(&self, request: HandoffRequest) -> Result<(Box<dyn QueueTicket>, mpsc::UnboundedReceiver<HandoffEvent>), String> {
+        let (ticket, events) = QueueService::enqueue(self, request).map_err(|error| error.to_string())?;
+        Ok((Box::new(ticket), events))
+    }
+}
+
+impl QueueTicket for crate::queue::Ticket {
+    fn leave(self: Box<Self>, reason: LeaveReason) {
+        crate::queue::Ticket::leave(*self, reason);
+    }
+}
+
+/// Builds the handoff path the configuration asks for.
+fn handoff_queue(config: &Config, queue: Option<&QueueService>) -> Option<Arc<dyn HandoffQueue>> {
+    use crate::config::HandoffMode;
+    use crate::queue::redirect::{RedirectSettings, TwilioRedirect};
+    use crate::transport::twilio::twiml::DialTarget;
+
+    match config.handoff.mode {
+        HandoffMode::Queue => queue.map(|queue| Arc::new(queue.clone()) as Arc<dyn HandoffQueue>),
+        HandoffMode::TwilioRedirect => {
+            let handoff = &config.handoff;
+            // Validation guarantees the SID, the token and exactly one target.
+            let target = match (&handoff.dial_number, &handoff.dial_sip) {
+                (Some(number), _) => DialTarget::Number(number.clone()),
+                (None, Some(sip)) => DialTarget::Sip(sip.clone()),
+                (None, None) => return None,
+            };
+            let settings = RedirectSettings {
+                api_base_url: handoff.twilio_api_base_url.clone(),
+                account_sid: handoff.twilio_account_sid.clone().unwrap_or_default(),
+                auth_token: config.twilio.auth_token.as_ref().map(|token| token.expose().to_owned()).unwrap_or_default(),
+                target,
+                caller_id: handoff.caller_id.clone(),
+            };
+            Some(Arc::new(Arc::new(TwilioRedirect::new(settings))))
+        }
     }
 }
 

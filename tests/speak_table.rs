@@ -221,3 +221,23 @@ fn catalog_text_uses_accents() {
         assert_eq!(catalog.get(id).map(String::as_str), Some(text), "clip {id}");
     }
 }
+
+#[test]
+fn say_writes_joined_wav() {
+    let dir = tempfile::tempdir().unwrap();
+    let wav = dir.path().join("amount.wav");
+    let output = std::process::Command::new(env!("CARGO_BIN_EXE_recobra"))
+        .args(["say", "amount", "87.10", "--wav"])
+        .arg(&wav)
+        .current_dir(env!("CARGO_MANIFEST_DIR"))
+        .output()
+        .expect("recobra runs");
+    assert!(output.status.success(), "{}", String::from_utf8_lossy(&output.stderr));
+
+    let reader = hound::WavReader::open(&wav).expect("a WAV file");
+    assert_eq!(reader.spec().sample_rate, 8000);
+    assert_eq!(reader.spec().channels, 1);
+    let seconds = reader.duration() as f32 / 8000.0;
+    // "ochenta y siete euros con diez céntimos": six clips, trimmed for joining.
+    assert!((1.5..6.0).contains(&seconds), "{seconds} s");
+}

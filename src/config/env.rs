@@ -47,6 +47,17 @@ const SETTINGS: &[EnvSetting] = &[
     setting!("dialogue" => dialogue: parse_dialogue),
     setting!("payments.link_template" => payments.link_template: parse_string),
     setting!("payments.webhook_url" => payments.webhook_url: parse_optional_string),
+    setting!("handoff.mode" => handoff.mode: parse_handoff_mode),
+    setting!("queue.position_interval_secs" => queue.position_interval_secs: parse_number::<u64>),
+    setting!("queue.max_wait_secs" => queue.max_wait_secs: parse_number::<u64>),
+    setting!("queue.offer_timeout_secs" => queue.offer_timeout_secs: parse_number::<u64>),
+    setting!("queue.wrap_up_secs" => queue.wrap_up_secs: parse_number::<u64>),
+    setting!("queue.estimated_handle_secs" => queue.estimated_handle_secs: parse_number::<u64>),
+    setting!("handoff.twilio_api_base_url" => handoff.twilio_api_base_url: parse_string),
+    setting!("handoff.twilio_account_sid" => handoff.twilio_account_sid: parse_optional_string),
+    setting!("handoff.dial_number" => handoff.dial_number: parse_optional_string),
+    setting!("handoff.dial_sip" => handoff.dial_sip: parse_optional_string),
+    setting!("handoff.caller_id" => handoff.caller_id: parse_optional_string),
     setting!("twilio.auth_token" => twilio.auth_token: parse_secret),
     setting!("twilio.trust_forwarded_headers" => twilio.trust_forwarded_headers: parse_bool),
     setting!("twilio.danger_disable_signature_check" => twilio.danger_disable_signature_check: parse_bool),
@@ -69,6 +80,14 @@ fn parse_dialogue(name: &'static str, value: &str) -> Result<super::DialogueKind
         "debt" => Ok(super::DialogueKind::Debt),
         "demo" => Ok(super::DialogueKind::Demo),
         _ => Err(invalid(name, value, "debt or demo")),
+    }
+}
+
+fn parse_handoff_mode(name: &'static str, value: &str) -> Result<super::HandoffMode, ConfigError> {
+    match value {
+        "queue" => Ok(super::HandoffMode::Queue),
+        "twilio_redirect" => Ok(super::HandoffMode::TwilioRedirect),
+        _ => Err(invalid(name, value, "queue or twilio_redirect")),
     }
 }
 
@@ -211,6 +230,17 @@ mod tests {
             "https://sms.example.com/send",
             "\"https://sms.example.com/send\"",
         ),
+        ("handoff.mode", "twilio_redirect", "\"twilio_redirect\""),
+        ("queue.position_interval_secs", "45", "45"),
+        ("queue.max_wait_secs", "240", "240"),
+        ("queue.offer_timeout_secs", "15", "15"),
+        ("queue.wrap_up_secs", "60", "60"),
+        ("queue.estimated_handle_secs", "200", "200"),
+        ("handoff.twilio_api_base_url", "http://127.0.0.1:9000", "\"http://127.0.0.1:9000\""),
+        ("handoff.twilio_account_sid", "AC123", "\"AC123\""),
+        ("handoff.dial_number", "+34910000000", "\"+34910000000\""),
+        ("handoff.dial_sip", "sip:agents@pbx.example.com", "\"sip:agents@pbx.example.com\""),
+        ("handoff.caller_id", "+34910000001", "\"+34910000001\""),
         ("twilio.auth_token", "twilio-token", "\"twilio-token\""),
         ("twilio.trust_forwarded_headers", "true", "true"),
         ("twilio.danger_disable_signature_check", "1", "true"),

@@ -18,9 +18,28 @@ pub(super) fn validate(config: &Config) -> Result<(), ConfigError> {
     check_secret("twilio.auth_token", config.twilio.auth_token.as_ref())?;
     check_secret("api.bearer_token", config.api.bearer_token.as_ref())?;
     check_payments(&config.payments)?;
+    check_handoff(config)?;
     check_audio(&config.audio)?;
     check_session(&config.session)?;
     check_listen(config)
+}
+
+fn check_handoff(config: &Config) -> Result<(), ConfigError> {
+    let handoff = &config.handoff;
+    if handoff.mode != super::HandoffMode::TwilioRedirect {
+        return Ok(());
+    }
+    if handoff.twilio_account_sid.as_deref().is_none_or(|sid| !sid.starts_with("AC")) {
+        let value = handoff.twilio_account_sid.clone().unwrap_or_default();
+        return Err(invalid("handoff.twilio_account_sid", &value, "the Twilio account SID (AC...), required by handoff.mode = twilio_redirect"));
+    }
+    if config.twilio.auth_token.is_none() {
+        return Err(invalid("twilio.auth_token", "", "the Twilio auth token, required by handoff.mode = twilio_redirect"));
+    }
+    if handoff.dial_number.is_some() == handoff.dial_sip.is_some() {
+        return Err(invalid("handoff.dial_number", handoff.dial_number.as_deref().unwrap_or(""), "exactly one of handoff.dial_number or handoff.dial_sip"));
+    }
+    Ok(())
 }
 
 fn check_payments(payments: &super::PaymentsConfig) -> Result<(), ConfigError> {

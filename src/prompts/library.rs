@@ -40,7 +40,7 @@ impl PromptLibrary {
             };
             match decode_file_to_8k(&path) {
                 Ok(samples) => {
-                    clips.insert(id.to_owned(), Arc::from(samples));
+                    clips.insert(id.to_owned(), Arc::from(trim_for_joining(samples)));
                 }
                 Err(error) => warn!(prompt = id, %error, "prompt audio could not be decoded; skipped"),
             }
@@ -81,7 +81,7 @@ impl PromptLibrary {
             render_speech(&self.voice, text, &path)?;
         }
         let samples: Arc<[i16]> = match decode_file_to_8k(&path) {
-            Ok(samples) => Arc::from(samples),
+            Ok(samples) => Arc::from(trim_for_joining(samples)),
             Err(error) => {
                 warn!(%error, "synthesised speech could not be decoded");
                 return None;
@@ -100,6 +100,37 @@ impl PromptAudio for PromptLibrary {
             Segment::Pause(ms) => Some(Arc::from(vec![0i16; *ms as usize * 8])),
         }
     }
+}
+
+/// Silence kept at each end of a clip, in samples (40 ms at 8 kHz).
+const EDGE_SILENCE_SAMPLES: usize = 320;
+/// Length of the fade at each end, in samples (5 ms at 8 kHz).
+const FADE_SAMPLES: usize = 40;
+/// Level below which a sample counts as silence (about -50 dBFS).
+const SILENCE_LEVEL: i16 = 100;
+
+/// Trims a clip's leading and trailing silence down to a short margin and fades its ends,
+/// so clips joined back to back (a number, "euros", "con"...) sound like one phrase and
+/// meet without clicks.
+pub fn trim_for_joining(mut samples: Vec<i16>) -> Vec<i16> {
+    let first = samples.iter().position(|sample| sample.unsigned_abs() > SILENCE_LEVEL as u16);
+    let last = samples.iter().rposition(|sample| sample.unsigned_abs() > SILENCE_LEVEL as u16);
+    let (Some(first), Some(last)) = (first, last) else {
+        return samples;
+    };
+    let start = first.saturating_sub(EDGE_SILENCE_SAMPLES);
+    let end = (last + 1 + EDGE_SILENCE_SAMPLES).min(samples.len());
+    samples.truncate(end);
+    samples.drain(..start);
+
+    let fade = FADE_SAMPLES.min(samples.len() / 2);
+    let length = samples.len();
+    for index in 0..fade {
+        let gain = index as f32 / fade as f32;
+        samples[index] = (f32::from(samples[index]) * gain) as i16;
+        samples[length - 1 - index] = (f32::from(samples[length - 1 - index]) * gain) as i16;
+    }
+    samples
 }
 
 fn text_digest(voice: &str, text: &str) -> String {
@@ -128,5 +159,38 @@ fn render_speech(voice: &str, text: &str, path: &Path) -> Option<()> {
             warn!(%error, "espeak-ng is not available for run-time speech; install it with `apt-get install espeak-ng`");
             None
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn trim_keeps_margin_around_sound() {
+        let mut clip = vec![0i16; 4_000];
+        clip.extend(vec![5_000i16; 800]);
+        clip.extend(vec![0i16; 4_000]);
+
+        let trimmed = trim_for_joining(clip);
+
+        assert_eq!(trimmed.len(), 800 + 2 * EDGE_SILENCE_SAMPLES);
+        assert_eq!(trimmed[EDGE_SILENCE_SAMPLES + 400], 5_000, "the sound itself is untouched");
+    }
+
+    #[test]
+    fn trimmed_ends_start_and_stop_at_zero() {
+        let clip = vec![8_000i16; 1_000];
+
+        let trimmed = trim_for_joining(clip);
+
+        assert_eq!(trimmed[0], 0, "fade-in starts from silence");
+        assert_eq!(trimmed[trimmed.len() - 1], 0, "fade-out ends in silence");
+        assert!(trimmed[FADE_SAMPLES / 2].abs() < 8_000);
+    }
+
+    #[test]
+    fn silent_clip_is_left_alone() {
+        assert_eq!(trim_for_joining(vec![0; 500]), vec![0; 500]);
     }
 }

@@ -8,6 +8,27 @@
 
 use tokio::sync::mpsc;
 
+mod agent;
+mod clock;
+mod config;
+mod error;
+pub(crate) mod persist;
+pub mod redirect;
+mod service;
+mod state;
+mod stats;
+#[cfg(test)]
+mod tests;
+
+pub use agent::{
+    AgentCallLink, AgentEvent, AgentProfile, AgentRole, AgentState, Disposition, WaitingCall,
+};
+pub use clock::{Clock, ManualClock, SystemClock};
+pub use config::QueueConfig;
+pub use error::QueueError;
+pub use service::{AUDIO_LINK_FRAMES, AgentSnapshot, QueueService, Ticket};
+pub use stats::{ANSWER_TARGET_SECS, AgentCounts, QueueStats};
+
 /// What the session knows when it hands a call over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HandoffRequest {
@@ -49,6 +70,14 @@ pub enum HandoffEvent {
     AgentHungUp,
     /// The call waited the configured maximum: offer a callback.
     MaxWaitReached,
+    /// The telephony platform took the call to the contact centre's own ACD; the media
+    /// stream will stop.
+    Redirected,
+    /// The handoff failed; the caller cannot reach a person on this path.
+    Failed {
+        /// What failed.
+        error: String,
+    },
 }
 
 /// The audio path of a warm transfer.

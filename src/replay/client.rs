@@ -212,9 +212,10 @@ impl PhoneCall {
             let cue = if turn.barge_in {
                 self.assistant_frames_since_turn * 20 >= turn.pause_ms
             } else {
-                self.assistant_frames_since_turn > 0
+                // A hang-up does not wait for a reply, only for the line to be quiet.
+                (self.assistant_frames_since_turn > 0 || turn.hangup)
                     && self.playback.is_empty()
-                    && self.last_assistant_ms.is_some_and(|last| self.now_ms >= last + turn.pause_ms)
+                    && self.last_assistant_ms.is_none_or(|last| self.now_ms >= last + turn.pause_ms)
             };
             if cue {
                 return Ok(());

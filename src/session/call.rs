@@ -19,6 +19,13 @@ use crate::dialogue::{Action, CallContext, Dialogue, DialogueEvent, DtmfSpec, Li
 use crate::transport::{TransportCommand, TransportEvent};
 
 use super::listener::{Listener, ListenerConfig, TurnEvent};
+
+mod handoff;
+#[cfg(test)]
+mod tests;
+
+pub use handoff::{HandoffUpdate, QueueExit};
+use handoff::HandoffState;
 use super::player::{FRAME_MS, PlaybackReport, Player, PlayerOutput, QueuedPrompt};
 
 /// Settings of a call session.
@@ -68,8 +75,12 @@ pub enum SessionOutput {
     SaveOutcome(Outcome),
     /// Send a payment link.
     SendPaymentLink(PaymentLinkRequest),
-    /// Hand the caller to a person.
+    /// Hand the caller to a person (put the call in the agent queue).
     Transfer(Transfer),
+    /// Take the call out of the agent queue.
+    LeaveQueue(QueueExit),
+    /// 8 kHz caller audio for the agent of a bridged call.
+    ToAgent(Vec<i16>),
     /// Time from the end of the caller's speech to the first frame of the reply.
     TurnLatency { end_of_speech_ms: u64, processing_ms: u64 },
     /// End the call.
@@ -110,6 +121,7 @@ pub struct CallSession {
     awaiting_reply_since_ms: Option<u64>,
     recognizing: bool,
     pending_hangup: Option<String>,
+    handoff: HandoffState,
     dialogue_state: String,
     now_ms: u64,
     ended: bool,
@@ -149,6 +161,7 @@ impl CallSession {
             awaiting_reply_since_ms: None,
             recognizing: false,
             pending_hangup: None,
+            handoff: HandoffState::None,
             dialogue_state,
             now_ms: 0,
             ended: false,
@@ -239,6 +252,12 @@ impl CallSession {
             self.handle_digit(digit, DigitSource::InBand);
         }
 
+        if self.handoff_audio(&frame) {
+            self.check_digit_timeout();
+            self.pump_playback();
+            return;
+        }
+
         // Voice activity, with a raised threshold while the assistant talks.
         let playing = self.player.is_playing();
         let boost = if playing { self.config.barge_in_threshold_boost_db } else { 0.0 };
@@ -313,6 +332,9 @@ impl CallSession {
             DigitSource::InBand => "in_band",
         };
         self.journal("dtmf", json!({ "digit": digit.to_string(), "source": source_name }));
+        if self.handoff_digit(digit) {
+            return;
+        }
 
         let Some(listen) = self.listen.clone() else {
             if self.type_ahead.len() < TYPE_AHEAD_MAX {
@@ -444,21 +466,17 @@ impl CallSession {
                     self.outputs.push(SessionOutput::SaveOutcome(outcome));
                 }
                 Action::SendPaymentLink(request) => self.outputs.push(SessionOutput::SendPaymentLink(request)),
-                Action::Transfer(transfer) => {
-                    self.journal("transfer", json!({ "reason": transfer.reason }));
-                    self.outputs.push(SessionOutput::Transfer(transfer));
-                    // TODO: hand the call to the agent queue; until then the call ends once
-                    // the transfer message has played.
-                    self.apply_actions(vec![Action::Hangup { reason: "transferred".to_owned() }]);
-                }
-                Action::Hangup { reason } => {
-                    if self.player.is_playing() {
-                        self.pending_hangup = Some(reason);
-                    } else {
-                        self.finish(&reason);
-                    }
-                }
+                Action::Transfer(transfer) => self.start_handoff(transfer),
+                Action::Hangup { reason } => self.hang_up_after_playback(&reason),
             }
+        }
+    }
+
+    fn hang_up_after_playback(&mut self, reason: &str) {
+        if self.player.is_playing() {
+            self.pending_hangup = Some(reason.to_owned());
+        } else {
+            self.finish(reason);
         }
     }
 
@@ -506,6 +524,7 @@ impl CallSession {
     }
 
     fn pump_playback(&mut self) {
+        self.keep_hold_music();
         self.player.poll(self.now_ms, &mut self.player_outputs);
         for output in self.player_outputs.drain(..) {
             match output {
@@ -532,10 +551,15 @@ impl CallSession {
         if self.ended {
             return;
         }
+        // After a redirect the platform stops the stream because the call moved on.
+        let reason = if self.is_redirected() { "transferred" } else { reason };
         if self.recognizing || self.listener.is_speaking() {
             self.outputs.push(SessionOutput::Recognizer(RecognizerCommand::Cancel));
         }
         self.journal("hangup", json!({ "state": self.dialogue_state, "reason": reason }));
+        if let Some(exit) = self.handoff_exit_on_hangup() {
+            self.outputs.push(SessionOutput::LeaveQueue(exit));
+        }
         let actions = self.dialogue.handle(DialogueEvent::HangUp);
         // The caller is gone: keep what the dialogue stores, drop what it would say or ask.
         let keep = actions

@@ -15,6 +15,7 @@ use tracing::{Instrument, debug, info, info_span, warn};
 use crate::audio::recording::CallRecorder;
 use crate::audio::resample::StreamResampler;
 use crate::dialogue::payment::{LinkTemplate, PaymentLinkSender};
+use crate::queue::{AgentLink, HandoffEvent, HandoffRequest, LeaveReason};
 use crate::dialogue::{CallContext, Utterance};
 use crate::storage::outcomes::save_outcome;
 use crate::recognition::{RecognitionEvent, RecognizerHandle, SpeechModel, spawn_recognizer};
@@ -23,7 +24,7 @@ use crate::transport::twilio::adapter::{AdapterError, TwilioAdapter};
 use crate::transport::{StreamStart, TransportCommand, TransportEvent};
 use crate::web::metrics::Metrics;
 
-use super::call::{CallSession, PromptAudio, RecognizerCommand, SessionConfig, SessionOutput};
+use super::call::{CallSession, HandoffUpdate, PromptAudio, QueueExit, RecognizerCommand, SessionConfig, SessionOutput};
 
 /// Builds the dialogue for a new call. It may read the database, so the driver calls it
 /// on a blocking thread.
@@ -53,6 +54,19 @@ impl crate::dialogue::Dialogue for SystemErrorDialogue {
     }
 }
 
+/// Where handed-off calls go: the agent queue, seen through a narrow interface so the
+/// driver does not depend on how the queue is built.
+pub trait HandoffQueue: Send + Sync {
+    /// Puts a call in the queue; the receiver reports what happens to it.
+    fn enqueue(&self, request: HandoffRequest) -> Result<(Box<dyn QueueTicket>, mpsc::UnboundedReceiver<HandoffEvent>), String>;
+}
+
+/// A call's place in the queue.
+pub trait QueueTicket: Send {
+    /// Takes the call out of the queue (or ends its agent call).
+    fn leave(self: Box<Self>, reason: LeaveReason);
+}
+
 /// Sends payment links: renders the link and hands it to the configured sender.
 pub struct PaymentLinks {
     /// Builds the link URL.
@@ -77,6 +91,10 @@ pub struct CallServices {
     pub dialogues: Arc<dyn DialogueFactory>,
     /// Sends payment links the dialogue asks for.
     pub payment_links: Option<PaymentLinks>,
+    /// The agent queue for handoffs; `None` means callers cannot reach a person here.
+    pub handoff_queue: Option<Arc<dyn HandoffQueue>>,
+    /// Language skill handed-off calls need (the locale's language, such as `es`).
+    pub language: String,
     /// Folder for call recordings; `None` turns recording off.
     pub recordings_dir: Option<std::path::PathBuf>,
     /// No message from the platform for this long ends the call.
@@ -185,6 +203,9 @@ struct CallDriver {
     session: CallSession,
     recognizer: Option<RecognizerHandle>,
     recognition_events: Option<mpsc::UnboundedReceiver<RecognitionEvent>>,
+    ticket: Option<Box<dyn QueueTicket>>,
+    handoff_events: Option<mpsc::UnboundedReceiver<HandoffEvent>>,
+    agent_link: Option<AgentLink>,
     resampler: Option<StreamResampler>,
     resampled: Vec<i16>,
     recorder: Option<CallRecorder>,
@@ -249,6 +270,9 @@ impl CallDriver {
             session,
             recognizer,
             recognition_events,
+            ticket: None,
+            handoff_events: None,
+            agent_link: None,
             resampler,
             resampled: Vec::with_capacity(crate::transport::FRAME_SAMPLES * 4),
             recorder,
@@ -286,8 +310,16 @@ impl CallDriver {
                         Some(Ok(_)) => None,
                     }
                 }
-                Some(event) = recv_recognition(&mut self.recognition_events) => {
+                Some(event) = recv_optional(&mut self.recognition_events) => {
                     self.handle_recognition(event);
+                    None
+                }
+                Some(event) = recv_optional(&mut self.handoff_events) => {
+                    self.handle_handoff_event(event);
+                    None
+                }
+                Some(frame) = recv_agent_audio(&mut self.agent_link) => {
+                    self.session.handle_agent_audio(frame);
                     None
                 }
                 _ = ping.tick() => {
@@ -369,8 +401,13 @@ impl CallDriver {
                     });
                 }
                 SessionOutput::SendPaymentLink(request) => self.send_payment_link(request),
-                SessionOutput::Transfer(transfer) => {
-                    info!(reason = %transfer.reason, "transfer requested");
+                SessionOutput::Transfer(transfer) => self.enqueue_handoff(transfer),
+                SessionOutput::LeaveQueue(exit) => self.leave_queue(exit),
+                SessionOutput::ToAgent(frame) => {
+                    if let Some(link) = &self.agent_link {
+                        // A slow agent connection loses frames rather than delaying the call.
+                        let _ = link.to_agent.try_send(frame);
+                    }
                 }
                 SessionOutput::Hangup { reason } => self.end_reason = Some(reason),
             }
@@ -381,6 +418,72 @@ impl CallDriver {
             self.services.metrics.late_outbound_frames.inc_by(late - self.late_frames_reported);
             self.late_frames_reported = late;
         }
+    }
+
+    fn enqueue_handoff(&mut self, transfer: crate::dialogue::Transfer) {
+        info!(reason = %transfer.reason, "transfer requested");
+        Metrics::count(&self.services.metrics.transfers, &transfer.reason);
+        let Some(queue) = &self.services.handoff_queue else {
+            warn!(reason = %transfer.reason, "no agent queue is configured; the caller cannot be transferred");
+            self.session.handle_handoff(HandoffUpdate::Unavailable);
+            return;
+        };
+        let request = HandoffRequest {
+            call_sid: self.call_sid.clone(),
+            reason: transfer.reason,
+            context: transfer.context,
+            language: self.services.language.clone(),
+            priority: 0,
+        };
+        match queue.enqueue(request) {
+            Ok((ticket, events)) => {
+                self.ticket = Some(ticket);
+                self.handoff_events = Some(events);
+            }
+            Err(error) => {
+                warn!(%error, "the agent queue refused the call");
+                self.session.handle_handoff(HandoffUpdate::Unavailable);
+            }
+        }
+    }
+
+    fn handle_handoff_event(&mut self, event: HandoffEvent) {
+        let update = match event {
+            HandoffEvent::Position { position, estimated_wait_secs } => HandoffUpdate::Position { position, estimated_wait_secs },
+            HandoffEvent::Connected { agent_id, agent_name, link } => {
+                info!(agent = %agent_id, "agent connected");
+                self.agent_link = Some(link);
+                HandoffUpdate::Connected { agent_name }
+            }
+            HandoffEvent::Hold(on_hold) => HandoffUpdate::Hold(on_hold),
+            HandoffEvent::AgentHungUp => {
+                self.agent_link = None;
+                self.ticket = None;
+                HandoffUpdate::AgentHungUp
+            }
+            HandoffEvent::MaxWaitReached => HandoffUpdate::MaxWaitReached,
+            HandoffEvent::Redirected => {
+                self.ticket = None;
+                HandoffUpdate::Redirected
+            }
+            HandoffEvent::Failed { error } => {
+                warn!(%error, "handoff failed");
+                self.ticket = None;
+                HandoffUpdate::Unavailable
+            }
+        };
+        self.session.handle_handoff(update);
+    }
+
+    fn leave_queue(&mut self, exit: QueueExit) {
+        self.agent_link = None;
+        self.handoff_events = None;
+        let Some(ticket) = self.ticket.take() else { return };
+        let reason = match exit {
+            QueueExit::CallerHungUp => LeaveReason::CallerHungUp,
+            QueueExit::CallbackRequested => LeaveReason::CallbackRequested { window: "lo antes posible".to_owned() },
+        };
+        ticket.leave(reason);
     }
 
     /// Sends a payment link on a blocking thread (the sender may write to the database or
@@ -463,14 +566,25 @@ impl CallDriver {
                 warn!(%error, "call recording could not be finished");
             }
         }
+        // A call that ends any other way while queued (shutdown, timeout) leaves the queue too.
+        if let Some(ticket) = self.ticket.take() {
+            ticket.leave(LeaveReason::Ended { reason: reason.clone() });
+        }
         // Dropping the handle stops the recogniser thread and frees its Vosk recognizer.
         drop(self.recognizer.take());
     }
 }
 
-async fn recv_recognition(receiver: &mut Option<mpsc::UnboundedReceiver<RecognitionEvent>>) -> Option<RecognitionEvent> {
+async fn recv_optional<T>(receiver: &mut Option<mpsc::UnboundedReceiver<T>>) -> Option<T> {
     match receiver {
         Some(receiver) => receiver.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+async fn recv_agent_audio(link: &mut Option<AgentLink>) -> Option<Vec<i16>> {
+    match link {
+        Some(link) => link.from_agent.recv().await,
         None => std::future::pending().await,
     }
 }

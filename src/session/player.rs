@@ -187,6 +187,11 @@ impl Player {
         !self.queue.is_empty()
     }
 
+    /// Label of the prompt at the caller's ear (or next to play).
+    pub fn current_label(&self) -> Option<&str> {
+        self.queue.front().map(|playing| playing.prompt.label.as_str())
+    }
+
     /// Returns true while the prompt at the caller's ear (or next to play) may be cut short.
     pub fn is_interruptible(&self) -> bool {
         self.queue.front().is_some_and(|playing| playing.prompt.interruptible)

@@ -34,6 +34,8 @@ pub struct Metrics {
     pub bad_messages: Family<ReasonLabel, Counter>,
     /// Requests rejected for a bad or missing signature or token.
     pub rejected_requests: Counter,
+    /// Calls handed to a person, by transfer reason.
+    pub transfers: Family<ReasonLabel, Counter>,
 }
 
 impl Metrics {
@@ -67,8 +69,12 @@ impl Metrics {
         let rejected_requests = Counter::default();
         registry.register("rejected_requests", "Requests rejected for a bad signature or token", rejected_requests.clone());
 
+        let transfers = Family::<ReasonLabel, Counter>::default();
+        registry.register("transfers", "Calls handed to a person, by transfer reason", transfers.clone());
+
         Self {
             registry,
+            transfers,
             active_calls,
             calls_ended,
             recognition_seconds,

@@ -57,6 +57,8 @@ pub struct AppState {
     pub store: Store,
     /// Media sockets currently open.
     pub open_calls: Arc<AtomicUsize>,
+    /// The built-in agent queue, when handoffs go to it.
+    pub queue: Option<crate::queue::QueueService>,
 }
 
 /// Builds the router with every route.

@@ -25,6 +25,8 @@ pub fn korean_model() -> PathBuf {
 /// A running server and what a test needs to reach it.
 pub struct TestServer {
     pub addr: SocketAddr,
+    /// The server's agent queue, for driving the agent side.
+    pub queue: Option<recobra::queue::QueueService>,
     pub data_dir: tempfile::TempDir,
     stop: Option<oneshot::Sender<()>>,
     task: Option<tokio::task::JoinHandle<anyhow::Result<()>>>,
@@ -74,17 +76,23 @@ pub fn test_config(data_dir: &Path) -> Config {
 
 /// Starts a server with `adjust` applied to the test configuration.
 pub async fn start_server(adjust: impl FnOnce(&mut Config)) -> TestServer {
+    // Server logs are shown for failing tests (the harness captures the test writer).
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "info".into()))
+        .with_test_writer()
+        .try_init();
     let data_dir = tempfile::tempdir().expect("temporary folder");
     let mut config = test_config(data_dir.path());
     adjust(&mut config);
 
     let server = Server::bind(config).await.expect("server starts");
     let addr = server.local_addr().expect("bound address");
+    let queue = server.queue();
     let (stop, stopped) = oneshot::channel::<()>();
     let task = tokio::spawn(server.run(async move {
         let _ = stopped.await;
     }));
-    TestServer { addr, data_dir, stop: Some(stop), task: Some(task) }
+    TestServer { addr, queue, data_dir, stop: Some(stop), task: Some(task) }
 }
 
 /// GETs a URL and returns the status and the body parsed as JSON (or `Value::Null`).

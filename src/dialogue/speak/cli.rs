@@ -10,6 +10,18 @@ use super::{Word, amount_parts, clip_ids, date_parts, join_text, number_parts};
 pub struct SayArgs {
     #[command(subcommand)]
     pub value: SayValue,
+
+    /// Also write the spoken clips, joined, to this WAV file (8 kHz, 16-bit mono).
+    #[arg(long, global = true, value_name = "FILE")]
+    pub wav: Option<std::path::PathBuf>,
+
+    /// Folder of the prompt catalogs the clips come from.
+    #[arg(long, global = true, default_value = "prompts", value_name = "DIR")]
+    pub prompts_dir: std::path::PathBuf,
+
+    /// Locale of the clips.
+    #[arg(long, global = true, default_value = "es-ES")]
+    pub locale: String,
 }
 
 /// The value to speak.
@@ -78,7 +90,34 @@ pub fn run(args: &SayArgs) -> anyhow::Result<()> {
         SayValue::Number { number } => number_parts(*number, false),
     };
     println!("{}", join_text(&words));
-    println!("clips: {}", clip_ids(&words).join(" "));
+    let clips = clip_ids(&words);
+    println!("clips: {}", clips.join(" "));
+
+    if let Some(path) = &args.wav {
+        write_wav(&clips, args, path)?;
+        println!("wrote {}", path.display());
+    }
+    Ok(())
+}
+
+/// Joins the clips' decoded audio back to back, as a call plays them, into a WAV file.
+fn write_wav(clips: &[String], args: &SayArgs, path: &std::path::Path) -> anyhow::Result<()> {
+    use crate::dialogue::Segment;
+    use crate::session::call::PromptAudio;
+    use anyhow::Context;
+
+    let library = crate::prompts::library::PromptLibrary::load(&args.prompts_dir, &args.locale, None)?;
+    let spec = hound::WavSpec { channels: 1, sample_rate: 8000, bits_per_sample: 16, sample_format: hound::SampleFormat::Int };
+    let mut writer = hound::WavWriter::create(path, spec).with_context(|| format!("failed to create {}", path.display()))?;
+    for clip in clips {
+        let audio = library
+            .segment_audio(&Segment::Clip(clip.clone()))
+            .with_context(|| format!("clip {clip} has no audio; run `recobra prompts render`"))?;
+        for sample in audio.iter() {
+            writer.write_sample(*sample)?;
+        }
+    }
+    writer.finalize()?;
     Ok(())
 }
 
