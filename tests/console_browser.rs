@@ -9,6 +9,13 @@ mod server;
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::time::Duration;
+
+use recobra::queue::{AgentLink, HandoffEvent, HandoffRequest};
+use serde_json::json;
+use tokio::sync::mpsc;
 
 const CHROMIUM: &str = "/usr/bin/chromium";
 
@@ -70,4 +77,120 @@ fn browser_login_and_spanish_pages() {
     let server = server::TestServer::start();
 
     run_browser(&server, "login");
+}
+
+/// What the simulated caller's side of the audio link saw.
+#[derive(Default)]
+struct CallerSide {
+    connected: AtomicBool,
+    hold_seen: AtomicBool,
+    agent_hung_up: AtomicBool,
+    frames_from_agent: AtomicUsize,
+    loud_frames_from_agent: AtomicUsize,
+    frames_to_agent: AtomicUsize,
+}
+
+/// 20 ms of a 300 Hz tone at 8 kHz, the caller's voice in this test.
+fn caller_frame(index: usize) -> Vec<i16> {
+    (0..160)
+        .map(|n| {
+            let t = (index * 160 + n) as f64 / 8_000.0;
+            ((2.0 * std::f64::consts::PI * 300.0 * t).sin() * 8_000.0) as i16
+        })
+        .collect()
+}
+
+/// Plays the caller's side of a handed-over call: sends a tone to the agent every 20 ms
+/// once connected and counts the agent's frames until the agent hangs up.
+async fn simulate_caller(mut events: mpsc::UnboundedReceiver<HandoffEvent>, side: Arc<CallerSide>) {
+    let mut link = None;
+    let mut tick = tokio::time::interval(Duration::from_millis(20));
+    let mut sent = 0;
+    loop {
+        tokio::select! {
+            event = events.recv() => match event {
+                Some(HandoffEvent::Connected { link: agent_link, .. }) => {
+                    side.connected.store(true, Ordering::SeqCst);
+                    link = Some(agent_link);
+                }
+                Some(HandoffEvent::Hold(true)) => side.hold_seen.store(true, Ordering::SeqCst),
+                Some(HandoffEvent::AgentHungUp) => {
+                    side.agent_hung_up.store(true, Ordering::SeqCst);
+                    return;
+                }
+                Some(_) => {}
+                None => return,
+            },
+            _ = tick.tick() => {
+                if let Some(link) = &link {
+                    if link.to_agent.try_send(caller_frame(sent)).is_ok() {
+                        side.frames_to_agent.fetch_add(1, Ordering::SeqCst);
+                    }
+                    sent += 1;
+                }
+            }
+            Some(frame) = recv_agent(&mut link) => {
+                side.frames_from_agent.fetch_add(1, Ordering::SeqCst);
+                if frame.iter().any(|sample| sample.unsigned_abs() > 300) {
+                    side.loud_frames_from_agent.fetch_add(1, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+}
+
+async fn recv_agent(link: &mut Option<AgentLink>) -> Option<Vec<i16>> {
+    match link {
+        Some(link) => link.from_agent.recv().await,
+        None => std::future::pending().await,
+    }
+}
+
+#[test]
+fn browser_takes_handed_over_call() {
+    let server = server::TestServer::start_with_queue();
+    let queue = server.queue.clone().unwrap();
+    let context = json!({
+        "account_found": true,
+        "account_id": "ACC-E2E-7",
+        "holder_name": "Lucía Fernández",
+        "verification": "verified",
+        "amount_cents": 1_234_567,
+        "currency": "EUR",
+        "due_date": "2026-09-15",
+        "offered": [{ "option": "instalments", "count": 6 }],
+        "agreed": null,
+        "reason": "dispute",
+        "transcript": [
+            { "speaker": "assistant", "text": "¿Podría confirmarme su fecha de nacimiento?" },
+            { "speaker": "caller", "text": "Esa deuda no es mía." }
+        ],
+    });
+    let request = HandoffRequest { call_sid: "CA-e2e".into(), reason: "dispute".into(), context, language: "es".into(), priority: 0 };
+    let (ticket, events) = server.block_on(async { queue.enqueue(request) }).unwrap();
+    let side = Arc::new(CallerSide::default());
+    server.spawn(simulate_caller(events, side.clone()));
+
+    run_browser(&server, "call");
+
+    assert!(side.connected.load(Ordering::SeqCst), "the agent never connected");
+    assert!(side.hold_seen.load(Ordering::SeqCst), "the caller was never put on hold");
+    assert!(side.agent_hung_up.load(Ordering::SeqCst), "the agent never hung up");
+    assert!(side.frames_to_agent.load(Ordering::SeqCst) > 25, "caller frames sent: {}", side.frames_to_agent.load(Ordering::SeqCst));
+    let from_agent = side.frames_from_agent.load(Ordering::SeqCst);
+    let loud = side.loud_frames_from_agent.load(Ordering::SeqCst);
+    assert!(from_agent > 25, "agent frames received by the caller: {from_agent}");
+    assert!(loud > 0, "none of the {from_agent} agent frames carries the microphone tone");
+
+    server.block_on(queue.flush());
+    let stored: (String, String, String) = server
+        .store
+        .with_connection(|conn| {
+            conn.query_row("SELECT agent_id, disposition, note FROM queue_dispositions WHERE call_sid = 'CA-e2e'", [], |row| {
+                Ok((row.get(0)?, row.get(1)?, row.get(2)?))
+            })
+        })
+        .expect("a disposition is stored for CA-e2e");
+    assert_eq!(stored, ("ana".to_owned(), "promise".to_owned(), "Pagará el día 15.".to_owned()));
+    drop(ticket);
 }

@@ -127,3 +127,32 @@ fn logout_ends_session() {
     assert_eq!(after.status, 303);
     assert_eq!(after.location.as_deref(), Some("/console/login"));
 }
+
+fn socket_handshake(server: &TestServer, cookie: Option<&str>, origin: &str) -> u16 {
+    let mut request = server::client()
+        .get(&server.url("/console/ws"))
+        .set("Connection", "Upgrade")
+        .set("Upgrade", "websocket")
+        .set("Sec-WebSocket-Version", "13")
+        .set("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==")
+        .set("Origin", origin);
+    if let Some(cookie) = cookie {
+        request = request.set("Cookie", cookie);
+    }
+    match request.call() {
+        Ok(response) => response.status(),
+        Err(ureq::Error::Status(status, _)) => status,
+        Err(error) => panic!("handshake failed: {error}"),
+    }
+}
+
+#[test]
+fn agent_socket_needs_session_and_same_origin() {
+    let server = TestServer::start_with_queue();
+    let cookie = login(&server, "ana", "clave-de-ana");
+    let own_origin = server.url("");
+
+    assert_eq!(socket_handshake(&server, None, &own_origin), 401);
+    assert_eq!(socket_handshake(&server, Some(&cookie), "http://elsewhere.example"), 403);
+    assert_eq!(socket_handshake(&server, Some(&cookie), &own_origin), 101);
+}

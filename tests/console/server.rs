@@ -8,6 +8,7 @@ use std::net::SocketAddr;
 use std::time::Duration;
 
 use recobra::agents::{AgentRole, NewAgent, add_agent};
+use recobra::queue::{QueueConfig, QueueService};
 use recobra::storage::Store;
 use recobra::web::console::{ConsoleSettings, ConsoleState, router};
 
@@ -15,6 +16,7 @@ use recobra::web::console::{ConsoleSettings, ConsoleState, router};
 pub struct TestServer {
     pub addr: SocketAddr,
     pub store: Store,
+    pub queue: Option<QueueService>,
     _dir: tempfile::TempDir,
     _runtime: tokio::runtime::Runtime,
 }
@@ -23,6 +25,25 @@ impl TestServer {
     /// Starts a console with agent `ana` (password `clave-de-ana`) and supervisor `marta`
     /// (password `clave-de-marta`), locking an id after 3 failed logins.
     pub fn start() -> Self {
+        Self::start_inner(false)
+    }
+
+    /// Starts the same console connected to a real [`QueueService`] on the same database.
+    pub fn start_with_queue() -> Self {
+        Self::start_inner(true)
+    }
+
+    /// Runs `future` on the server's runtime.
+    pub fn spawn<F: std::future::Future<Output = ()> + Send + 'static>(&self, future: F) {
+        self._runtime.spawn(future);
+    }
+
+    /// Runs `future` to completion on the server's runtime.
+    pub fn block_on<F: std::future::Future>(&self, future: F) -> F::Output {
+        self._runtime.block_on(future)
+    }
+
+    fn start_inner(with_queue: bool) -> Self {
         let dir = tempfile::tempdir().unwrap();
         let store = Store::open(&dir.path().join("console.sqlite")).unwrap();
         let spanish = vec!["es".to_owned()];
@@ -30,12 +51,19 @@ impl TestServer {
         add_agent(&store, &NewAgent { id: "marta", name: "Marta Núñez", role: AgentRole::Supervisor, languages: &spanish }, "clave-de-marta").unwrap();
 
         let settings = ConsoleSettings { failure_delay: Duration::from_millis(10), max_failures: 3, ..ConsoleSettings::default() };
-        let state = ConsoleState::new(store.clone(), settings).unwrap();
+        let mut state = ConsoleState::new(store.clone(), settings).unwrap();
         let runtime = tokio::runtime::Builder::new_multi_thread().worker_threads(2).enable_all().build().unwrap();
+        let queue = with_queue.then(|| {
+            let _context = runtime.enter();
+            QueueService::start(store.clone(), QueueConfig { offer_timeout_secs: 60, ..QueueConfig::default() })
+        });
+        if let Some(queue) = &queue {
+            state = state.with_queue(queue.clone());
+        }
         let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
         let addr = listener.local_addr().unwrap();
         runtime.spawn(async move { axum::serve(listener, router(state)).await });
-        Self { addr, store, _dir: dir, _runtime: runtime }
+        Self { addr, store, queue, _dir: dir, _runtime: runtime }
     }
 
     /// Returns `http://127.0.0.1:PORT` followed by `path`.

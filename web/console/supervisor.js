@@ -1,4 +1,5 @@
-// The supervisor page: polls /console/api/stats and shows the live figures.
+// The supervisor page: polls /console/api/stats (the queue's QueueStats as JSON) and shows
+// the live figures.
 "use strict";
 
 const POLL_INTERVAL_MS = 2000;
@@ -23,10 +24,12 @@ function render(stats) {
   document.getElementById("stats-waiting").textContent = stats.waiting;
   document.getElementById("stats-longest").textContent = formatDuration(stats.longest_wait_secs);
   document.getElementById("stats-answered").textContent =
-    stats.answered_within_3_min_percent === null ? "–" : stats.answered_within_3_min_percent.toFixed(0) + " %";
+    stats.share_answered_within_3_min === null
+      ? t("stats_no_data")
+      : new Intl.NumberFormat("es-ES", { style: "percent", maximumFractionDigits: 0 }).format(stats.share_answered_within_3_min);
   const agents = STATES.map((state) => [text("state_" + state), stats.agents_by_state[state] || 0]);
   renderList(document.getElementById("stats-agents"), agents);
-  const reasons = Object.entries(stats.handoffs_today_by_reason).map(([reason, count]) => [
+  const reasons = stats.handed_off_today_by_reason.map(([reason, count]) => [
     Object.prototype.hasOwnProperty.call(CATALOG, "reason_" + reason) ? text("reason_" + reason) : t("reason_other"),
     count,
   ]);

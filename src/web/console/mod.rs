@@ -23,12 +23,16 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Redirect, Response};
 use axum::routing::get;
 
+use axum::extract::ws::WebSocketUpgrade;
+
 use crate::agents::AgentRole;
+use crate::queue::{AgentState, QueueService};
 use crate::storage::Store;
 
 pub mod login;
 pub mod pages;
 pub mod session;
+pub mod socket;
 
 use login::LoginLimiter;
 use pages::{AGENT_HTML, FORBIDDEN_HTML, Pages, SUPERVISOR_HTML};
@@ -75,6 +79,8 @@ pub struct ConsoleState {
     pub pages: Arc<Pages>,
     /// Settings.
     pub settings: Arc<ConsoleSettings>,
+    /// The agent queue; without it the pages work but no call can be taken.
+    pub queue: Option<QueueService>,
 }
 
 impl ConsoleState {
@@ -86,7 +92,14 @@ impl ConsoleState {
             limiter: Arc::new(LoginLimiter::new(settings.max_failures, settings.lockout_window)),
             pages: Arc::new(Pages::spanish()?),
             settings: Arc::new(settings),
+            queue: None,
         })
+    }
+
+    /// Connects the console to the agent queue.
+    pub fn with_queue(mut self, queue: QueueService) -> Self {
+        self.queue = Some(queue);
+        self
     }
 
     /// Returns the session named by the request's cookie, if it is open.
@@ -94,7 +107,14 @@ impl ConsoleState {
         token_from_headers(headers).and_then(|token| self.sessions.touch(token))
     }
 
-    fn on_logout(&self, _agent_id: &str) {}
+    /// Sets a logged-out agent away so that no call is offered to them. An agent the
+    /// queue does not know yet (never opened the agent page) is not an error.
+    fn on_logout(&self, agent_id: &str) {
+        let Some(queue) = &self.queue else { return };
+        if let Err(error) = queue.set_state(agent_id, AgentState::Away) {
+            tracing::debug!(agent_id, %error, "agent not set away on logout");
+        }
+    }
 }
 
 /// Builds the console's routes, to be merged into the server's router.
@@ -106,6 +126,7 @@ pub fn router(state: ConsoleState) -> Router {
         .route("/console/agent", get(agent_page))
         .route("/console/supervisor", get(supervisor_page))
         .route("/console/api/stats", get(stats))
+        .route("/console/ws", get(agent_socket))
         .route("/console/static/{file}", get(pages::static_file))
         .with_state(state)
 }
@@ -153,9 +174,52 @@ async fn supervisor_page(State(state): State<ConsoleState>, headers: HeaderMap) 
 
 async fn stats(State(state): State<ConsoleState>, headers: HeaderMap) -> Response {
     match check_access(&state, &headers, true) {
-        // TODO: read the figures from the agent queue once it is part of the console state.
-        Access::Granted(_) => (StatusCode::SERVICE_UNAVAILABLE, axum::Json(serde_json::json!({ "error": "no agent queue configured" }))).into_response(),
-        Access::Forbidden(_) => (StatusCode::FORBIDDEN, axum::Json(serde_json::json!({ "error": "supervisors only" }))).into_response(),
-        Access::LoggedOut => (StatusCode::UNAUTHORIZED, axum::Json(serde_json::json!({ "error": "not logged in" }))).into_response(),
+        Access::Granted(session) => {
+            let Some(queue) = &state.queue else {
+                return json_error(StatusCode::SERVICE_UNAVAILABLE, "no agent queue configured");
+            };
+            match queue.stats().await {
+                Ok(stats) => axum::Json(stats).into_response(),
+                Err(error) => {
+                    tracing::warn!(agent_id = %session.agent.id, %error, "queue figures unavailable");
+                    json_error(StatusCode::INTERNAL_SERVER_ERROR, "queue figures unavailable")
+                }
+            }
+        }
+        Access::Forbidden(_) => json_error(StatusCode::FORBIDDEN, "supervisors only"),
+        Access::LoggedOut => json_error(StatusCode::UNAUTHORIZED, "not logged in"),
     }
+}
+
+fn json_error(status: StatusCode, message: &str) -> Response {
+    (status, axum::Json(serde_json::json!({ "error": message }))).into_response()
+}
+
+/// `GET /console/ws`: upgrades a logged-in user's request to the agent socket.
+async fn agent_socket(State(state): State<ConsoleState>, headers: HeaderMap, upgrade: WebSocketUpgrade) -> Response {
+    let Access::Granted(session) = check_access(&state, &headers, false) else {
+        return json_error(StatusCode::UNAUTHORIZED, "not logged in");
+    };
+    if !same_origin(&headers) {
+        tracing::warn!(agent_id = %session.agent.id, "agent socket rejected: Origin differs from Host");
+        return json_error(StatusCode::FORBIDDEN, "cross-origin socket");
+    }
+    let Some(queue) = state.queue.clone() else {
+        return json_error(StatusCode::SERVICE_UNAVAILABLE, "no agent queue configured");
+    };
+    upgrade
+        .max_message_size(socket::MAX_MESSAGE_BYTES)
+        .max_frame_size(socket::MAX_MESSAGE_BYTES)
+        .on_upgrade(move |websocket| socket::run_agent_socket(websocket, queue, session.agent))
+}
+
+/// Returns whether the request's `Origin` (when a browser sends one) names the same host
+/// as `Host`, so that another site's page cannot open a socket with the agent's cookie.
+fn same_origin(headers: &HeaderMap) -> bool {
+    let Some(origin) = headers.get(axum::http::header::ORIGIN).and_then(|value| value.to_str().ok()) else {
+        return true;
+    };
+    let host = headers.get(axum::http::header::HOST).and_then(|value| value.to_str().ok()).unwrap_or("");
+    let origin_host = origin.split_once("://").map_or(origin, |(_, rest)| rest);
+    !host.is_empty() && origin_host.eq_ignore_ascii_case(host)
 }
