@@ -55,11 +55,17 @@ fn run_browser(server: &server::TestServer, scenario: &str) {
     let wav = work.path().join("fake-mic.wav");
     write_tone_wav(&wav);
 
-    let output = Command::new("node")
+    let mut command = Command::new("node");
+    if let Some(folder) = std::env::var_os("CONSOLE_SCREENSHOT_DIR") {
+        command.env("CONSOLE_SCREENSHOT_DIR", folder);
+    }
+    let output = command
         .arg(repo_root().join("tests/e2e/console.mjs"))
         .env("CONSOLE_URL", server.url(""))
         .env("CONSOLE_USER", "ana")
         .env("CONSOLE_PASSWORD", "clave-de-ana")
+        .env("CONSOLE_SUPERVISOR_USER", "marta")
+        .env("CONSOLE_SUPERVISOR_PASSWORD", "clave-de-marta")
         .env("FAKE_AUDIO_WAV", &wav)
         .env("USER_DATA_DIR", work.path().join("profile"))
         .env("PLAYWRIGHT_MODULES", &modules)

@@ -156,3 +156,20 @@ fn agent_socket_needs_session_and_same_origin() {
     assert_eq!(socket_handshake(&server, Some(&cookie), "http://elsewhere.example"), 403);
     assert_eq!(socket_handshake(&server, Some(&cookie), &own_origin), 101);
 }
+
+#[test]
+fn supervisor_reads_queue_stats() {
+    let server = TestServer::start_with_queue();
+    let cookie = login(&server, "marta", "clave-de-marta");
+
+    let reply = get(&server, "/console/api/stats", Some(&cookie));
+    let anonymous = get(&server, "/console/api/stats", None);
+
+    assert_eq!(reply.status, 200, "{}", reply.body);
+    let stats: serde_json::Value = serde_json::from_str(&reply.body).unwrap();
+    assert_eq!(stats["waiting"], 0);
+    assert_eq!(stats["longest_wait_secs"], 0);
+    assert!(stats["agents_by_state"]["available"].is_u64(), "{stats}");
+    assert!(stats["handed_off_today_by_reason"].is_array(), "{stats}");
+    assert_eq!(anonymous.status, 401);
+}

@@ -44,6 +44,9 @@ export async function checkCall(page, check) {
   await page.waitForSelector("#waiting tbody tr", { timeout: STEP_TIMEOUT_MS });
   await expectText(page, check, "#waiting tbody tr td:nth-child(2)", "El cliente disputa la deuda", "waiting list shows the call");
 
+  if (process.env.CONSOLE_SCREENSHOT_DIR) {
+    await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT_DIR + "/agent-offer.png", fullPage: true });
+  }
   await page.click("#accept");
   await page.waitForSelector("#hang-up:not([disabled])", { timeout: STEP_TIMEOUT_MS });
   await expectText(page, check, "#card-title", "Llamada en curso", "accepted call is in progress");
@@ -67,6 +70,9 @@ export async function checkCall(page, check) {
   await page.click("#hold");
   await page.waitForFunction(() => document.getElementById("hold").textContent === "En espera", null, { timeout: STEP_TIMEOUT_MS });
 
+  if (process.env.CONSOLE_SCREENSHOT_DIR) {
+    await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT_DIR + "/agent-call.png", fullPage: true });
+  }
   await page.click("#hang-up");
   await page.waitForSelector("#disposition:not([hidden])", { timeout: STEP_TIMEOUT_MS });
   await expectText(page, check, "#disposition h2", "Resultado de la llamada", "disposition form appears after hang-up");
@@ -80,4 +86,19 @@ export async function checkCall(page, check) {
   await page.click("#disposition-form button[type=submit]");
   await page.waitForFunction(() => document.getElementById("notice").textContent === "Resultado guardado.", null, { timeout: STEP_TIMEOUT_MS });
   check(true, "disposition is saved");
+}
+
+// Checks the supervisor's figures after the call above: one dispute handoff today,
+// answered well within 3 minutes, and nobody waiting.
+export async function checkSupervisor(page, check) {
+  await page.waitForFunction(() => document.getElementById("stats-status").textContent.startsWith("Actualizado"), null, { timeout: STEP_TIMEOUT_MS });
+  await expectText(page, check, "#stats-waiting", "0", "no call waits");
+  await expectText(page, check, "#stats-longest", "0 s", "longest wait is zero");
+  await expectText(page, check, "#stats-answered", "100 %", "every handoff was answered within 3 minutes");
+  await expectText(page, check, "#stats-reasons", "El cliente disputa la deuda: 1", "today's handoffs are listed by reason");
+  const agents = await page.$$eval("#stats-agents li", (items) => items.map((item) => item.textContent));
+  check(agents.length === 4 && agents[0].startsWith("Disponible: "), "agents are counted per state (" + agents.join(", ") + ")");
+  if (process.env.CONSOLE_SCREENSHOT_DIR) {
+    await page.screenshot({ path: process.env.CONSOLE_SCREENSHOT_DIR + "/supervisor.png", fullPage: true });
+  }
 }

@@ -3,10 +3,12 @@
 // Environment (set by tests/console_browser.rs):
 //   CONSOLE_URL          base URL of the server, http://127.0.0.1:PORT
 //   CONSOLE_USER, CONSOLE_PASSWORD   an agent's login
+//   CONSOLE_SUPERVISOR_USER, CONSOLE_SUPERVISOR_PASSWORD   a supervisor's login ("call" only)
 //   FAKE_AUDIO_WAV       WAV file Chromium plays as the microphone
 //   USER_DATA_DIR        fresh Chromium profile folder
 //   PLAYWRIGHT_MODULES   node_modules folder holding playwright-core
 //   CONSOLE_SCENARIO     "login" (pages and session) or "call" (a whole handed-over call)
+//   CONSOLE_SCREENSHOT_DIR   optional folder for PNG screenshots of the agent page
 //
 // Exits 0 when every check passes; prints the first failed check and exits 1 otherwise.
 import { createRequire } from "node:module";
@@ -39,8 +41,8 @@ async function launch() {
   });
 }
 
-async function logIn(page, password) {
-  await page.fill("#username", process.env.CONSOLE_USER);
+async function logIn(page, password, user = process.env.CONSOLE_USER) {
+  await page.fill("#username", user);
   await page.fill("#password", password);
   await Promise.all([page.waitForLoadState("domcontentloaded"), page.click("button[type=submit]")]);
 }
@@ -84,6 +86,12 @@ async function main() {
       await checkCall(page, check);
     }
     await checkLogout(page);
+    if (scenario === "call") {
+      await logIn(page, process.env.CONSOLE_SUPERVISOR_PASSWORD, process.env.CONSOLE_SUPERVISOR_USER);
+      await page.waitForURL(base + "/console/supervisor", { timeout: STEP_TIMEOUT_MS });
+      const { checkSupervisor } = await import("./console-call.mjs");
+      await checkSupervisor(page, check);
+    }
   } finally {
     await context.close();
   }

@@ -121,8 +121,7 @@ pub async fn run_agent_socket(mut socket: WebSocket, queue: QueueService, agent:
     let mut connection = Connection { agent_id: agent.id.clone(), queue: queue.clone(), call: None, last_waiting: Value::Null };
     let mut replaced = false;
     let mut refresh = tokio::time::interval(WAITING_REFRESH);
-    if let Some(snapshot) = queue.agents().into_iter().find(|snapshot| snapshot.profile.id == agent.id) {
-        let state = json_message(json!({ "type": "state", "state": snapshot.state }));
+    if let Some(state) = connection.current_state() {
         if socket.send(state).await.is_err() {
             connection.disconnect();
             return;
@@ -223,7 +222,10 @@ impl Connection {
         };
         result.unwrap_or_else(|error| {
             warn!(agent_id = %self.agent_id, %error, "console action rejected");
-            vec![error_message("rejected", &error.to_string())]
+            let mut replies = vec![error_message("rejected", &error.to_string())];
+            // The page's state selector already shows the rejected choice, so resend the state.
+            replies.extend(self.current_state());
+            replies
         })
     }
 
@@ -260,6 +262,11 @@ impl Connection {
         let call_sid = self.call.take().map(|call| call.call_sid);
         info!(agent_id = %self.agent_id, call_sid = ?call_sid, "agent hung up");
         Ok(vec![json_message(json!({ "type": "call_ended", "call_sid": call_sid }))])
+    }
+
+    fn current_state(&self) -> Option<Message> {
+        let snapshot = self.queue.agents().into_iter().find(|snapshot| snapshot.profile.id == self.agent_id)?;
+        Some(json_message(json!({ "type": "state", "state": snapshot.state })))
     }
 
     /// Turns a queue event into messages for the browser.
