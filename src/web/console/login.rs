@@ -28,6 +28,9 @@ pub struct LoginForm {
 
 /// Failed logins per user id within a window; ids that reach the limit are locked until
 /// the window ends.
+///
+/// NOTE: counting per id means anyone who can reach the login form can lock an agent out
+/// for one window by guessing wrong on purpose; per-address limits belong in the proxy.
 #[derive(Debug)]
 pub struct LoginLimiter {
     failures: Mutex<HashMap<String, (u32, Instant)>>,
