@@ -14,12 +14,14 @@
 //!   dialogue.
 //! - [`prompts`]: the per-locale prompt catalog and its rendered audio.
 //! - [`queue`]: the human handoff: calls waiting for agents, and the warm-transfer audio link.
+//! - [`agents`]: console users (agents and supervisors) and their password hashes.
 //! - [`storage`]: SQLite persistence for calls, their event journal, accounts and outcomes.
 //! - [`web`]: the HTTP server: Twilio webhook and media socket, call API, health and metrics.
 //! - [`replay`]: the QA tool that plays the telephony platform against a running server.
 //! - [`models`]: fetching and checking speech models.
 //! - [`config`]: configuration from a TOML file, `RECOBRA_*` variables and flags.
 
+pub mod agents;
 pub mod audio;
 pub mod config;
 pub mod dialogue;

@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 use recobra::dialogue::debt::chat::{ChatOptions, run_chat};
 use recobra::dialogue::{nlu, speak};
 use recobra::storage::{Store, accounts};
-use recobra::{audio, config, models, prompts, replay, server};
+use recobra::{agents, audio, config, models, prompts, replay, server};
 
 /// Recobra: a voice assistant that recovers overdue debt by phone.
 #[derive(Debug, Parser)]
@@ -50,6 +50,10 @@ enum Command {
     #[command(subcommand)]
     Accounts(AccountsCommand),
 
+    /// Manage agent console users.
+    #[command(subcommand)]
+    Agents(AgentsCommand),
+
     /// Audio file tools for operators preparing prompts.
     #[command(subcommand)]
     Audio(AudioCommand),
@@ -74,6 +78,12 @@ enum AccountsCommand {
         #[arg(long, default_value = "data/recobra.sqlite")]
         database: PathBuf,
     },
+}
+
+#[derive(Debug, Subcommand)]
+enum AgentsCommand {
+    /// Add an agent or supervisor; the password is read from the first line of stdin.
+    Add(agents::cli::AddArgs),
 }
 
 #[derive(Debug, Subcommand)]
@@ -119,6 +129,7 @@ fn main() -> anyhow::Result<()> {
         Command::Nlu(args) => nlu::run_cli(&args)?,
         Command::Say(args) => speak::cli::run(&args)?,
         Command::Accounts(AccountsCommand::Import { file, database }) => import_accounts(&file, &database)?,
+        Command::Agents(AgentsCommand::Add(args)) => println!("{}", agents::cli::run_add(&args, std::io::stdin().lock())?),
         Command::Audio(AudioCommand::Convert(args)) => audio::convert::run_convert(&args)?,
         Command::Models(ModelsCommand::Fetch(args)) => {
             models::run_fetch(&args)?;

@@ -208,8 +208,9 @@ impl Server {
         let journal = state.services.journal.clone();
         let open_calls = state.open_calls.clone();
         let queue = state.queue.clone();
+        let console = console_router(&state)?;
 
-        axum::serve(listener, router(state))
+        axum::serve(listener, router(state).merge(console))
             .with_graceful_shutdown(async move {
                 stop.await;
                 info!("shutting down: ending active calls");
@@ -231,6 +232,17 @@ impl Server {
         info!("stopped");
         Ok(())
     }
+}
+
+/// Builds the agent console's routes on the server's database and agent queue.
+fn console_router(state: &AppState) -> anyhow::Result<axum::Router> {
+    let secure_cookie = state.settings.public_base_url.as_deref().is_some_and(|url| url.starts_with("https://"));
+    let settings = crate::web::console::ConsoleSettings { secure_cookie, ..Default::default() };
+    let mut console = crate::web::console::ConsoleState::new(state.store.clone(), settings)?;
+    if let Some(queue) = &state.queue {
+        console = console.with_queue(queue.clone());
+    }
+    Ok(crate::web::console::router(console))
 }
 
 /// The built-in agent queue as the sessions see it.

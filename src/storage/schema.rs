@@ -26,6 +26,7 @@ pub const MIGRATIONS: &[Migration] = &[
     Migration { name: "call outcomes", sql: super::outcomes::SCHEMA },
     Migration { name: "payment link outbox", sql: crate::dialogue::payment::OUTBOX_SCHEMA },
     Migration { name: "handoff queue", sql: crate::queue::persist::SCHEMA },
+    Migration { name: "console agents", sql: crate::agents::SCHEMA },
 ];
 
 /// Applies the migrations that `conn` has not applied yet, each in its own transaction.

@@ -6,6 +6,7 @@
 //! - `GET /twilio/media`: the Media Streams WebSocket.
 //! - `GET /api/calls/{call_sid}`: a call with its journal and outcome, as JSON.
 //! - `GET /healthz`, `GET /readyz`, `GET /metrics`.
+//! - `/console/...`: the agent console for agents and supervisors (see [`console`]).
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -24,6 +25,7 @@ use crate::storage::Store;
 use crate::transport::twilio::request_url::{public_url, websocket_url};
 use crate::transport::twilio::{signature, twiml};
 
+pub mod console;
 pub mod metrics;
 
 /// Settings the HTTP layer checks on each request.
