@@ -39,6 +39,9 @@ async fn caller_reaches_agent_and_talks_both_ways() {
     assert_eq!(offered.context["account_id"], "D-1001");
     assert_eq!(offered.context["verification"], "not_verified");
     assert!(offered.context.get("amount_cents").is_none_or(|amount| amount.is_null()), "no debt details before verification");
+    let transcript = offered.context["transcript"].as_array().unwrap_or_else(|| panic!("transcript so far: {}", offered.context));
+    assert!(transcript.iter().any(|line| line["speaker"] == "caller" && line["text"] == "[0]"), "{transcript:?}");
+    assert!(transcript.iter().any(|line| line["speaker"] == "assistant" && line["text"].as_str().is_some_and(|text| text.contains("Lucía"))), "{transcript:?}");
 
     // Let the caller hear some hold audio before the agent answers.
     tokio::time::sleep(Duration::from_secs(2)).await;

@@ -20,6 +20,8 @@ use super::{Catalog, PromptError};
 /// Decoded audio of a locale's prompts.
 pub struct PromptLibrary {
     clips: HashMap<String, Arc<[i16]>>,
+    /// Catalog text of each clip, for transcripts.
+    texts: HashMap<String, String>,
     /// Folder of the run-time speech cache; `None` turns run-time speech off.
     speech_cache_dir: Option<PathBuf>,
     voice: String,
@@ -32,8 +34,12 @@ impl PromptLibrary {
     pub fn load(prompts_dir: &Path, locale: &str, speech_cache_dir: Option<PathBuf>) -> Result<Self, PromptError> {
         let catalog = Catalog::load(prompts_dir, locale)?;
         let mut clips = HashMap::new();
+        let mut texts = HashMap::new();
         let mut missing = Vec::new();
         for id in catalog.ids() {
+            if let Some(text) = catalog.text(id) {
+                texts.insert(id.to_owned(), text.to_owned());
+            }
             let Some(path) = catalog.audio_path(id) else {
                 missing.push(id.to_owned());
                 continue;
@@ -51,12 +57,12 @@ impl PromptLibrary {
         info!(locale, clips = clips.len(), "prompts loaded");
 
         let voice = locale.split('-').next().unwrap_or("es").to_owned();
-        Ok(Self { clips, speech_cache_dir, voice, speech: Mutex::new(HashMap::new()) })
+        Ok(Self { clips, texts, speech_cache_dir, voice, speech: Mutex::new(HashMap::new()) })
     }
 
     /// Builds a library from ready-made clips, for tests and tools.
     pub fn from_clips(clips: HashMap<String, Arc<[i16]>>) -> Self {
-        Self { clips, speech_cache_dir: None, voice: "es".to_owned(), speech: Mutex::new(HashMap::new()) }
+        Self { clips, texts: HashMap::new(), speech_cache_dir: None, voice: "es".to_owned(), speech: Mutex::new(HashMap::new()) }
     }
 
     /// Number of clips with audio.
@@ -99,6 +105,14 @@ impl PromptAudio for PromptLibrary {
             Segment::Clip(id) => self.clips.get(id).cloned(),
             Segment::Speech(text) => self.speech_audio(text),
             Segment::Pause(ms) => Some(Arc::from(vec![0i16; *ms as usize * 8])),
+        }
+    }
+
+    fn segment_text(&self, segment: &Segment) -> Option<String> {
+        match segment {
+            Segment::Clip(id) => self.texts.get(id).cloned(),
+            Segment::Speech(text) => Some(text.clone()),
+            Segment::Pause(_) => None,
         }
     }
 }

@@ -47,7 +47,18 @@ pub struct SessionConfig {
 pub trait PromptAudio: Send + Sync {
     /// Returns the audio of one segment, or `None` when it has none.
     fn segment_audio(&self, segment: &Segment) -> Option<Arc<[i16]>>;
+
+    /// Returns the words a segment speaks, for transcripts.
+    fn segment_text(&self, segment: &Segment) -> Option<String> {
+        match segment {
+            Segment::Speech(text) => Some(text.clone()),
+            _ => None,
+        }
+    }
 }
+
+/// Most transcript lines kept for the agent's context card.
+const TRANSCRIPT_MAX_LINES: usize = 200;
 
 /// A request to the call's speech recogniser.
 #[derive(Debug, Clone, PartialEq)]
@@ -122,6 +133,8 @@ pub struct CallSession {
     recognizing: bool,
     pending_hangup: Option<String>,
     handoff: HandoffState,
+    /// What was said so far, as `{speaker, text}` lines, for the agent's context card.
+    transcript: Vec<serde_json::Value>,
     dialogue_state: String,
     now_ms: u64,
     ended: bool,
@@ -162,6 +175,7 @@ impl CallSession {
             recognizing: false,
             pending_hangup: None,
             handoff: HandoffState::None,
+            transcript: Vec::new(),
             dialogue_state,
             now_ms: 0,
             ended: false,
@@ -206,6 +220,9 @@ impl CallSession {
             }),
         );
 
+        if !utterance.text.trim().is_empty() {
+            self.add_transcript("caller", utterance.text.clone());
+        }
         let event = if utterance.text.trim().is_empty() {
             DialogueEvent::NoMatch
         } else {
@@ -386,6 +403,7 @@ impl CallSession {
             self.dispatch(DialogueEvent::NoMatch);
         } else {
             self.awaiting_reply_since_ms = Some(self.now_ms);
+            self.add_transcript("caller", format!("[{digits}]"));
             self.dispatch(DialogueEvent::Digits(digits));
         }
     }
@@ -480,7 +498,17 @@ impl CallSession {
         }
     }
 
+    fn add_transcript(&mut self, speaker: &str, text: String) {
+        if self.transcript.len() < TRANSCRIPT_MAX_LINES {
+            self.transcript.push(json!({ "speaker": speaker, "text": text }));
+        }
+    }
+
     fn queue_prompt(&mut self, segments: &[Segment], interruptible: bool) {
+        let words: Vec<String> = segments.iter().filter_map(|segment| self.prompts.segment_text(segment)).collect();
+        if !words.is_empty() {
+            self.add_transcript("assistant", words.join(" "));
+        }
         let mut audio: Vec<i16> = Vec::new();
         let mut labels = Vec::new();
         for segment in segments {

@@ -143,9 +143,12 @@ impl CallSession {
 
     /// Starts the handoff the dialogue asked for; later requests change nothing, so a
     /// caller repeating "agente" never triggers a second transfer.
-    pub(super) fn start_handoff(&mut self, transfer: Transfer) {
+    pub(super) fn start_handoff(&mut self, mut transfer: Transfer) {
         if self.handoff != HandoffState::None {
             return;
+        }
+        if let Some(context) = transfer.context.as_object_mut() {
+            context.insert("transcript".to_owned(), serde_json::Value::Array(self.transcript.clone()));
         }
         self.journal("transfer", json!({ "reason": transfer.reason, "context": transfer.context }));
         self.handoff = HandoffState::Requested;
