@@ -47,6 +47,60 @@ async fn keypad_yes_completes_call() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn in_band_tone_answers() {
+    let server = start_server(|_| {}).await;
+
+    let call = replay_scenario(&server, "yes-by-tones.toml").await;
+
+    let digits: Vec<_> = events_of(&call, "dtmf").into_iter().map(|event| event["data"].clone()).collect();
+    assert_eq!(digits, vec![json!({ "digit": "1", "source": "in_band" })]);
+    let _ = server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn call_recorded_as_stereo_wav() {
+    let server = start_server(|_| {}).await;
+    let call = replay_scenario(&server, "yes-by-keypad.toml").await;
+    let call_sid = call["call_sid"].as_str().unwrap().to_owned();
+
+    let data_dir = server.stop().await;
+
+    let path = data_dir.path().join("recordings").join(format!("{call_sid}.wav"));
+    let mut reader = hound::WavReader::open(&path).expect("recording written");
+    assert_eq!(reader.spec().channels, 2);
+    assert_eq!(reader.spec().sample_rate, 8000);
+    let samples: Vec<i16> = reader.samples::<i16>().map(Result::unwrap).collect();
+    let assistant_loud = samples.chunks(2).filter(|frame| frame[1].abs() > 1000).count();
+    assert!(assistant_loud > 8000, "the right channel has the prompts as heard ({assistant_loud} loud samples)");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn replay_command_fails_on_unmet_expectation() {
+    let server = start_server(|_| {}).await;
+    let url = server.media_url();
+    let out = tempfile::tempdir().unwrap();
+    let out_path = out.path().to_path_buf();
+
+    let output = tokio::task::spawn_blocking(move || {
+        std::process::Command::new(env!("CARGO_BIN_EXE_recobra"))
+            .args(["replay", "audio-fixtures/scenarios/wrong-expectation.toml", "--fast", "--url", &url, "--out"])
+            .arg(&out_path)
+            .current_dir(repo_root())
+            .output()
+            .expect("recobra runs")
+    })
+    .await
+    .unwrap();
+
+    assert!(!output.status.success(), "an unmet expectation is a failure");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("no_such_state"), "the message names the expectation: {stderr}");
+    assert!(out.path().join("call.wav").is_file(), "the recording is written even when a check fails");
+    assert!(out.path().join("transcript.json").is_file());
+    let _ = server.stop().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn keypad_no_completes_call() {
     let server = start_server(|_| {}).await;
     replay_scenario(&server, "no-by-keypad.toml").await;

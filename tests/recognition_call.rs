@@ -82,3 +82,12 @@ async fn korean_no_recognised_in_fast_replay() {
     replay(&server, "ko-no-by-voice.toml", 5).await;
     let _ = server.stop().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn korean_speech_barges_in() {
+    let scratch = tempfile::tempdir().unwrap();
+    let server = korean_server(scratch.path()).await;
+
+    replay(&server, "ko-barge-in-by-voice.toml", 5).await;
+    let _ = server.stop().await;
+}
