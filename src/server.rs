@@ -259,7 +259,7 @@ impl QueueTicket for crate::queue::Ticket {
     }
 }
 
-/// Builds the handoff path the configuration asks for.
+/// Builds the handoff path the configuration selects.
 fn handoff_queue(config: &Config, queue: Option<&QueueService>) -> Option<Arc<dyn HandoffQueue>> {
     use crate::config::HandoffMode;
     use crate::queue::redirect::{RedirectSettings, TwilioRedirect};

@@ -29,7 +29,7 @@ pub struct RedirectSettings {
     pub account_sid: String,
     /// The Twilio auth token, the password of the Basic auth.
     pub auth_token: String,
-    /// Where the call goes.
+    /// Destination of the redirected call.
     pub target: DialTarget,
     /// Caller id shown to the agent's phone, when set.
     pub caller_id: Option<String>,

@@ -25,11 +25,11 @@ pub struct CallOptions {
     pub audio_root: PathBuf,
     /// Speed-up over real time (1 = real time).
     pub speed: u32,
-    /// Longest wait for the assistant, in call milliseconds, before the call fails.
+    /// Maximum wait for the assistant, in call milliseconds, before the call fails.
     pub answer_timeout_ms: u64,
 }
 
-/// What happened on one replayed call.
+/// Report of one replayed call.
 #[derive(Debug, Clone, Serialize)]
 pub struct CallReport {
     /// The call id the replay made up.
@@ -39,7 +39,7 @@ pub struct CallReport {
     /// Caller audio (left) and assistant audio as played (right), 8 kHz.
     #[serde(skip)]
     pub stereo: Vec<[i16; 2]>,
-    /// What the caller did and when (call milliseconds).
+    /// Caller actions with their call time in milliseconds.
     pub timeline: Vec<Value>,
     /// Call milliseconds from each turn's last caller frame to the assistant's first reply frame.
     pub turn_latencies_ms: Vec<u64>,

@@ -133,7 +133,7 @@ pub struct CallSession {
     recognizing: bool,
     pending_hangup: Option<String>,
     handoff: HandoffState,
-    /// What was said so far, as `{speaker, text}` lines, for the agent's context card.
+    /// Transcript so far, as `{speaker, text}` lines, for the agent's context card.
     transcript: Vec<serde_json::Value>,
     dialogue_state: String,
     now_ms: u64,
@@ -256,7 +256,7 @@ impl CallSession {
         &self.dialogue_state
     }
 
-    /// The call's media clock, in milliseconds of caller audio received.
+    /// Returns the call's media clock, in milliseconds of caller audio received.
     pub fn now_ms(&self) -> u64 {
         self.now_ms
     }

@@ -54,7 +54,7 @@ impl crate::dialogue::Dialogue for SystemErrorDialogue {
     }
 }
 
-/// Where handed-off calls go: the agent queue, seen through a narrow interface so the
+/// Destination of handed-off calls: the agent queue behind a narrow interface, so the
 /// driver does not depend on how the queue is built.
 pub trait HandoffQueue: Send + Sync {
     /// Puts a call in the queue; the receiver reports what happens to it.
@@ -75,7 +75,7 @@ pub struct PaymentLinks {
     pub sender: Arc<dyn PaymentLinkSender>,
 }
 
-/// What every call shares.
+/// Services shared by every call.
 pub struct CallServices {
     /// Session settings (the same for every call).
     pub session: SessionConfig,
@@ -89,7 +89,7 @@ pub struct CallServices {
     pub prompts: Arc<dyn PromptAudio>,
     /// Creates each call's dialogue.
     pub dialogues: Arc<dyn DialogueFactory>,
-    /// Sends payment links the dialogue asks for.
+    /// Sender of the payment links the dialogue requests.
     pub payment_links: Option<PaymentLinks>,
     /// The agent queue for handoffs; `None` means callers cannot reach a person here.
     pub handoff_queue: Option<Arc<dyn HandoffQueue>>,
@@ -105,7 +105,7 @@ pub struct CallServices {
     pub shutdown: watch::Receiver<bool>,
 }
 
-/// Why the read loop stopped before the session ended.
+/// Cause of a read loop that stopped before the session ended.
 enum Disconnect {
     Closed,
     TimedOut,
@@ -435,7 +435,7 @@ impl CallDriver {
                 self.handoff_events = Some(events);
             }
             Err(error) => {
-                warn!(%error, "the agent queue refused the call");
+                warn!(%error, "the agent queue rejected the call");
                 self.session.handle_handoff(HandoffUpdate::Unavailable);
             }
         }
@@ -517,8 +517,8 @@ impl CallDriver {
         }
         let Some(text) = self.adapter.encode(&command) else { return };
         if let Err(error) = self.socket.send(Message::Text(text.into())).await {
-            // The platform may have sent `stop` and closed just before: keep reading, so the
-            // call ends with what the platform said (or times out), not with this error.
+            // The platform may have sent `stop` and closed just before, so keep reading: the
+            // call then ends with the platform's reason (or times out), not with this error.
             warn!(%error, "send to the platform failed; reading what is left of the stream");
             self.send_failed = true;
         }

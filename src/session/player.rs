@@ -28,7 +28,7 @@ pub struct QueuedPrompt {
     pub interruptible: bool,
 }
 
-/// How a prompt's playback ended.
+/// Report of a prompt's playback.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PlaybackReport {
     /// The prompt's label.

@@ -52,7 +52,7 @@ pub struct WebSettings {
 pub struct AppState {
     /// Per-request settings.
     pub settings: Arc<WebSettings>,
-    /// What every call shares.
+    /// Services shared by every call.
     pub services: Arc<CallServices>,
     /// Read access to stored calls.
     pub store: Store,
@@ -74,7 +74,7 @@ pub fn router(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Answers the inbound-call webhook with TwiML that connects the call to the media socket.
+/// Returns, for the inbound-call webhook, TwiML that connects the call to the media socket.
 async fn twilio_voice(
     State(state): State<AppState>,
     headers: HeaderMap,

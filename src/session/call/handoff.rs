@@ -17,7 +17,7 @@ use super::{CallSession, SessionOutput};
 /// Catalog clip looped while the caller waits.
 const HOLD_MUSIC: &str = "queue.hold_music";
 
-/// What the agent queue did with the call, as the driver reports it.
+/// Change in the call's handoff, as the driver reports it from the agent queue.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum HandoffUpdate {
     /// The call's place in the queue (1 = next) and the estimated wait in seconds; the
@@ -37,7 +37,7 @@ pub enum HandoffUpdate {
     Redirected,
 }
 
-/// How a call left the queue, for the driver's ticket.
+/// Way a call left the queue, for the driver's ticket.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum QueueExit {
     /// The caller hung up.
@@ -46,12 +46,12 @@ pub enum QueueExit {
     CallbackRequested,
 }
 
-/// Where the call is in the handoff.
+/// Stage of the call's handoff.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(super) enum HandoffState {
     /// The dialogue is in charge.
     None,
-    /// The dialogue asked for a person; the queue has not answered yet.
+    /// The dialogue requested a person, and the queue has not reported back yet.
     Requested,
     /// Waiting for an agent, with hold audio.
     Waiting { callback_offered: bool },
