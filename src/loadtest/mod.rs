@@ -63,7 +63,8 @@ pub struct LoadtestArgs {
 
 /// What one call left behind, without its audio.
 struct CallResult {
-    turn_latencies_ms: Vec<u64>,
+    voice_latencies_ms: Vec<u64>,
+    keypad_latencies_ms: Vec<u64>,
     late_frames: u64,
     closed_by_server: bool,
     speech_frames: u64,
@@ -156,7 +157,8 @@ async fn run_line(
 
         let failed = match outcome {
             Ok(report) => {
-                lock(&collected).results.push(summarise_call(report));
+                let result = summarise_call(&scenario, report);
+                lock(&collected).results.push(result);
                 false
             }
             Err(error) => {
@@ -175,13 +177,24 @@ async fn run_line(
 /// Frames whose peak is above this count as the caller speaking (about -50 dBFS).
 const SPEECH_PEAK: i16 = 100;
 
-fn summarise_call(report: CallReport) -> CallResult {
+fn summarise_call(scenario: &Scenario, report: CallReport) -> CallResult {
+    let mut voice_latencies_ms = Vec::new();
+    let mut keypad_latencies_ms = Vec::new();
+    for (&latency, &turn) in report.turn_latencies_ms.iter().zip(&report.timed_turns) {
+        match scenario.turns.get(turn - 1) {
+            Some(played) if played.audio.is_some() => voice_latencies_ms.push(latency),
+            Some(played) if played.keys.is_some() || played.tones.is_some() => keypad_latencies_ms.push(latency),
+            _ => {}
+        }
+    }
+
     let frames: Vec<i16> = report.stereo.iter().map(|[caller, _]| *caller).collect();
     let chunks = frames.chunks(crate::transport::FRAME_SAMPLES);
     let frame_count = chunks.len() as u64;
     let speech_frames = chunks.filter(|frame| frame.iter().any(|sample| sample.unsigned_abs() > SPEECH_PEAK.unsigned_abs())).count() as u64;
     CallResult {
-        turn_latencies_ms: report.turn_latencies_ms,
+        voice_latencies_ms,
+        keypad_latencies_ms,
         late_frames: report.late_frames,
         closed_by_server: report.closed_by_server,
         speech_frames,
@@ -240,12 +253,17 @@ fn build_report(
     server_process: Option<ProcessSummary>,
 ) -> LoadReport {
     let results = &collected.results;
-    let latencies: Vec<u64> = results.iter().flat_map(|result| result.turn_latencies_ms.iter().copied()).collect();
-    let turn_latency_ms = Percentiles::of(&latencies);
+    let voice: Vec<u64> = results.iter().flat_map(|result| result.voice_latencies_ms.iter().copied()).collect();
+    let keypad: Vec<u64> = results.iter().flat_map(|result| result.keypad_latencies_ms.iter().copied()).collect();
+    let turn_latency_ms = Percentiles::of(&voice);
+    let keypad_latency_ms = Percentiles::of(&keypad);
     let processing = metrics::processing_between(before, after);
-    let has_processing = processing.turns > 0 && turn_latency_ms.count > 0;
+    // The server's histogram holds voice and keypad turns alike; both latencies together
+    // are the matching denominator.
+    let all_turns = Percentiles::of(&[voice.as_slice(), keypad.as_slice()].concat());
+    let has_processing = processing.turns > 0 && all_turns.count > 0 && turn_latency_ms.count > 0;
     let end_of_speech_wait_mean_ms = has_processing.then(|| turn_latency_ms.mean - processing.mean_ms);
-    let processing_share_of_latency = has_processing.then(|| processing.mean_ms / turn_latency_ms.mean);
+    let processing_share_of_latency = has_processing.then(|| processing.mean_ms / all_turns.mean);
     let frames: u64 = results.iter().map(|result| result.frames).sum();
     let speech_frames: u64 = results.iter().map(|result| result.speech_frames).sum();
 
@@ -266,6 +284,7 @@ fn build_report(
         },
         caller_speech_share: if frames == 0 { 0.0 } else { speech_frames as f64 / frames as f64 },
         turn_latency_ms,
+        keypad_latency_ms,
         server_processing: Some(processing),
         end_of_speech_wait_mean_ms,
         processing_share_of_latency,

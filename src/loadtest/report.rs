@@ -27,14 +27,18 @@ pub struct LoadReport {
     /// Share of the caller's audio frames that carry sound (the caller speaking), over
     /// completed calls.
     pub caller_speech_share: f64,
-    /// From the caller's last frame of a turn to the first reply frame, as the phone heard it.
+    /// Voice turns: from the caller's last audio frame (fixtures end with some silence)
+    /// to the first reply frame, as the phone heard it.
     pub turn_latency_ms: Percentiles,
+    /// Keypad turns: from the last key sent to the first reply frame.
+    pub keypad_latency_ms: Percentiles,
     /// The server's own timing of each turn, without the end-of-speech silence.
     pub server_processing: Option<ProcessingSummary>,
-    /// Mean turn latency minus mean server processing: mostly the trailing silence the
-    /// server waits for to decide that the caller stopped speaking, in milliseconds.
+    /// Mean voice-turn latency minus mean server processing: mostly the trailing silence
+    /// the server waits for to decide that the caller stopped speaking, in milliseconds.
+    // NOTE: the server's histogram mixes voice and keypad turns, so this is an estimate.
     pub end_of_speech_wait_mean_ms: Option<f64>,
-    /// Mean server processing over mean turn latency.
+    /// Mean server processing over the mean latency of all timed turns.
     pub processing_share_of_latency: Option<f64>,
     pub late_frames: LateFrames,
     /// CPU and RSS of the server process, when its pid was given.
@@ -150,8 +154,12 @@ impl LoadReport {
             ),
             format!("caller speech share: {:.0}%", self.caller_speech_share * 100.0),
             format!(
-                "turn latency: {} turns, p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
+                "voice turn latency: {} turns, p50 {} ms, p95 {} ms, p99 {} ms, max {} ms",
                 latency.count, latency.p50, latency.p95, latency.p99, latency.max
+            ),
+            format!(
+                "keypad turn latency: {} turns, p50 {} ms, p95 {} ms, p99 {} ms",
+                self.keypad_latency_ms.count, self.keypad_latency_ms.p50, self.keypad_latency_ms.p95, self.keypad_latency_ms.p99
             ),
         ];
         if let Some(processing) = &self.server_processing {

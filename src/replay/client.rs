@@ -44,6 +44,8 @@ pub struct CallReport {
     /// Call milliseconds from each turn's last caller frame to the assistant's first reply
     /// frame, for the turns that ended while the assistant was silent.
     pub turn_latencies_ms: Vec<u64>,
+    /// The scenario turn (1-based) of each entry of `turn_latencies_ms`.
+    pub timed_turns: Vec<usize>,
     /// Outbound frames that arrived after the caller's playback had run dry mid-prompt.
     pub late_frames: u64,
     /// Whether the server closed the call (rather than the replay hanging up or timing out).
@@ -97,6 +99,9 @@ struct PhoneCall {
     /// Whether the current turn's reply is timed into `turn_latencies_ms`.
     time_reply: bool,
     turn_latencies_ms: Vec<u64>,
+    timed_turns: Vec<usize>,
+    /// Scenario turn being played (1-based).
+    turn_number: usize,
     /// True while the last played frame was mid-prompt (more frames expected before a mark).
     mid_prompt: bool,
     late_frames: u64,
@@ -131,6 +136,8 @@ pub async fn run_call(scenario: &Scenario, options: &CallOptions) -> Result<Call
         waiting_first_reply_since: None,
         time_reply: false,
         turn_latencies_ms: Vec::new(),
+        timed_turns: Vec::new(),
+        turn_number: 0,
         mid_prompt: false,
         late_frames: 0,
         closed: false,
@@ -153,6 +160,7 @@ pub async fn run_call(scenario: &Scenario, options: &CallOptions) -> Result<Call
         // A turn that starts while the assistant is speaking has no reply to time, unless
         // the server accepts it as a barge-in and clears the playback (see `receive`).
         call.time_reply = call.playback.is_empty() && !call.mid_prompt;
+        call.turn_number = index + 1;
         call.act(turn, &options.audio_root).await?;
         if call.time_reply && turn.keys.is_none() {
             call.waiting_first_reply_since = Some(call.now_ms);
@@ -176,6 +184,7 @@ pub async fn run_call(scenario: &Scenario, options: &CallOptions) -> Result<Call
         stereo: call.stereo,
         timeline,
         turn_latencies_ms: call.turn_latencies_ms,
+        timed_turns: call.timed_turns,
         late_frames: call.late_frames,
         closed_by_server,
     })
@@ -372,6 +381,7 @@ impl PhoneCall {
             Some(Playback::Frame(frame)) => {
                 if let Some(since) = self.waiting_first_reply_since.take() {
                     self.turn_latencies_ms.push(self.now_ms - since);
+                    self.timed_turns.push(self.turn_number);
                 }
                 self.last_assistant_ms = Some(self.now_ms + 20);
                 self.assistant_frames_since_turn += 1;
