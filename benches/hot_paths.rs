@@ -7,9 +7,9 @@
 //!   with a caller frame, silent or speech), per frame.
 //!
 //! Run with `cargo bench --bench hot_paths`. Each case runs `ROUNDS` rounds of a fixed
-//! number of iterations and prints the median time per iteration, and for per-frame cases
-//! the real-time factor (20 ms divided by that time: how many calls one core could carry
-//! for that step alone). A hand-written loop with `std::hint::black_box` replaces
+//! number of iterations and prints the median time per iteration. Per-frame cases also
+//! print the real-time factor: 20 ms divided by that time, which is how many calls one
+//! core could carry for that step alone. A hand-written loop with `std::hint::black_box` replaces
 //! criterion, whose dependency tree would add much more compile time than this file.
 
 use std::collections::HashMap;
@@ -199,13 +199,13 @@ fn bench_player() {
     });
 }
 
-/// A 440 Hz tone of `ms` milliseconds at 8 kHz, standing in for prompt audio.
+/// Builds a 440 Hz tone of `ms` milliseconds at 8 kHz, standing in for prompt audio.
 fn tone(ms: usize) -> Arc<[i16]> {
     (0..ms * 8).map(|n| ((n as f32 * 440.0 / 8000.0 * std::f32::consts::TAU).sin() * 6000.0) as i16).collect()
 }
 
-/// A session on the demo flow whose prompts are tones, fed caller frames; markers are
-/// echoed right away so the flow keeps moving, and a new session replaces an ended one.
+/// A session on the demo flow whose prompts are tones, fed caller frames. Markers are
+/// echoed right away so that the flow keeps moving, and a new session replaces an ended one.
 struct SessionBench {
     session: CallSession,
     markers: Vec<String>,

@@ -3,8 +3,8 @@
 //! `recobra loadtest --url ws://HOST/twilio/media --calls N` keeps N calls open over the
 //! Twilio Media Streams protocol, started evenly over `--ramp` seconds. Each of the N lines
 //! replays the scenario in real time and starts the next call as soon as one ends, until
-//! `--duration` seconds have passed; calls in progress then finish (or are dropped after
-//! `--drain` seconds). It only connects to the URL given, and reads `/metrics` on the
+//! `--duration` seconds have passed. Calls in progress then finish, or are dropped after
+//! `--drain` seconds. It only connects to the URL given, and reads `/metrics` on the
 //! same host. With `--server-pid` it samples the server's CPU and RSS every second.
 
 use std::path::PathBuf;
@@ -56,12 +56,12 @@ pub struct LoadtestArgs {
     /// File the JSON report is written to.
     #[arg(long)]
     pub json: PathBuf,
-    /// Longest wait for the assistant in one turn, in seconds, before a call fails.
+    /// Maximum wait for the assistant in one turn, in seconds, before a call fails.
     #[arg(long, default_value_t = 30)]
     pub answer_timeout: u64,
 }
 
-/// What one call left behind, without its audio.
+/// Summary of one completed call, without its audio.
 struct CallResult {
     voice_latencies_ms: Vec<u64>,
     keypad_latencies_ms: Vec<u64>,
@@ -139,7 +139,7 @@ fn lock<T>(mutex: &Mutex<T>) -> std::sync::MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// One call line: from `start`, replays calls back to back until `deadline`.
+/// Replays calls back to back from `start` until `deadline`: one call line.
 async fn run_line(
     start: Instant,
     deadline: Instant,
@@ -258,8 +258,8 @@ fn build_report(
     let turn_latency_ms = Percentiles::of(&voice);
     let keypad_latency_ms = Percentiles::of(&keypad);
     let processing = metrics::processing_between(before, after);
-    // The server's histogram holds voice and keypad turns alike; both latencies together
-    // are the matching denominator.
+    // The server's histogram contains voice and keypad turns alike, so both latencies
+    // together are the matching denominator.
     let all_turns = Percentiles::of(&[voice.as_slice(), keypad.as_slice()].concat());
     let has_processing = processing.turns > 0 && all_turns.count > 0 && turn_latency_ms.count > 0;
     let end_of_speech_wait_mean_ms = has_processing.then(|| turn_latency_ms.mean - processing.mean_ms);

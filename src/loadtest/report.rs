@@ -45,7 +45,7 @@ pub struct LoadReport {
     pub server_process: Option<ProcessSummary>,
 }
 
-/// How the calls went.
+/// Counts of calls by how they ended.
 #[derive(Debug, Clone, Default, Serialize)]
 pub struct CallCounts {
     pub started: usize,
@@ -162,7 +162,7 @@ impl LoadReport {
                 self.keypad_latency_ms.count, self.keypad_latency_ms.p50, self.keypad_latency_ms.p95, self.keypad_latency_ms.p99
             ),
         ];
-        if let Some(processing) = &self.server_processing {
+        if let Some(processing) = self.server_processing.as_ref().filter(|processing| processing.turns > 0) {
             lines.push(format!(
                 "server processing: {} turns, mean {:.1} ms, p95 <= {} ms; end-of-speech wait about {:.0} ms",
                 processing.turns,

@@ -108,8 +108,8 @@ struct PhoneCall {
     closed: bool,
     encode_buffer: Vec<u8>,
     tick: Duration,
-    /// When the next caller frame is due; frames are paced against this clock, not by
-    /// sleeping a fixed tick after each send, so send and receive time do not add drift.
+    /// Time the next caller frame is due. Frames are paced against this clock, not by
+    /// sleeping a fixed tick after each send, so that send and receive time add no drift.
     next_frame_at: tokio::time::Instant,
 }
 
@@ -272,8 +272,8 @@ impl PhoneCall {
                     "dtmf": { "track": "inbound_track", "digit": key.to_string() },
                 });
                 self.send(message).await?;
-                // Keys are answered at once, often within the key's own frames, so the
-                // reply is timed from the key sent last.
+                // The server replies to a key at once, often within the key's own frames,
+                // so the reply is timed from the key sent last.
                 if self.time_reply {
                     self.waiting_first_reply_since = Some(self.now_ms);
                 }
