@@ -29,6 +29,7 @@ pub mod models;
 pub mod prompts;
 pub mod queue;
 pub mod recognition;
+pub mod loadtest;
 pub mod replay;
 pub mod server;
 pub mod session;

@@ -8,7 +8,7 @@ use tracing_subscriber::EnvFilter;
 use recobra::dialogue::debt::chat::{ChatOptions, run_chat};
 use recobra::dialogue::{nlu, speak};
 use recobra::storage::{Store, accounts};
-use recobra::{agents, audio, config, models, prompts, replay, server};
+use recobra::{agents, audio, config, loadtest, models, prompts, replay, server};
 
 /// Recobra: a voice assistant that recovers overdue debt by phone.
 #[derive(Debug, Parser)]
@@ -25,6 +25,10 @@ enum Command {
 
     /// Play a scenario's caller against a running server and check its expectations.
     Replay(replay::ReplayArgs),
+
+    /// Keep many replayed calls open against a server and report latency, late frames,
+    /// and the server's CPU and memory.
+    Loadtest(loadtest::LoadtestArgs),
 
     /// Run the debt dialogue in the terminal: type answers, `#1` for keys, an empty line
     /// for silence, `/hangup` to hang up.
@@ -120,6 +124,7 @@ fn main() -> anyhow::Result<()> {
             })?;
         }
         Command::Replay(args) => runtime()?.block_on(replay::run(&args))?,
+        Command::Loadtest(args) => runtime()?.block_on(loadtest::run(&args))?,
         Command::Chat { account, database, today } => {
             let today = today.unwrap_or_else(|| chrono::Local::now().date_naive());
             let mut options = ChatOptions::new(&account, database, today);

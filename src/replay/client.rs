@@ -41,8 +41,11 @@ pub struct CallReport {
     pub stereo: Vec<[i16; 2]>,
     /// Caller actions with their call time in milliseconds.
     pub timeline: Vec<Value>,
-    /// Call milliseconds from each turn's last caller frame to the assistant's first reply frame.
+    /// Call milliseconds from each turn's last caller frame to the assistant's first reply
+    /// frame, for the turns that ended while the assistant was silent.
     pub turn_latencies_ms: Vec<u64>,
+    /// The scenario turn (1-based) of each entry of `turn_latencies_ms`.
+    pub timed_turns: Vec<usize>,
     /// Outbound frames that arrived after the caller's playback had run dry mid-prompt.
     pub late_frames: u64,
     /// Whether the server closed the call (rather than the replay hanging up or timing out).
@@ -93,14 +96,26 @@ struct PhoneCall {
     last_assistant_ms: Option<u64>,
     assistant_frames_since_turn: u64,
     waiting_first_reply_since: Option<u64>,
+    /// Whether the current turn's reply is timed into `turn_latencies_ms`.
+    time_reply: bool,
     turn_latencies_ms: Vec<u64>,
+    timed_turns: Vec<usize>,
+    /// Scenario turn being played (1-based).
+    turn_number: usize,
     /// True while the last played frame was mid-prompt (more frames expected before a mark).
     mid_prompt: bool,
     late_frames: u64,
     closed: bool,
     encode_buffer: Vec<u8>,
     tick: Duration,
+    /// Time the next caller frame is due. Frames are paced against this clock, not by
+    /// sleeping a fixed tick after each send, so that send and receive time add no drift.
+    next_frame_at: tokio::time::Instant,
 }
+
+/// Frames the pacing clock may fall behind before it is reset instead of catching up
+/// with a burst of frames.
+const MAX_PACING_LAG_FRAMES: u32 = 10;
 
 /// Runs one call of `scenario` and returns what happened.
 pub async fn run_call(scenario: &Scenario, options: &CallOptions) -> Result<CallReport, CallError> {
@@ -119,12 +134,16 @@ pub async fn run_call(scenario: &Scenario, options: &CallOptions) -> Result<Call
         last_assistant_ms: None,
         assistant_frames_since_turn: 0,
         waiting_first_reply_since: None,
+        time_reply: false,
         turn_latencies_ms: Vec::new(),
+        timed_turns: Vec::new(),
+        turn_number: 0,
         mid_prompt: false,
         late_frames: 0,
         closed: false,
         encode_buffer: Vec::with_capacity(FRAME_SAMPLES),
         tick: Duration::from_micros(20_000 / u64::from(options.speed.max(1))),
+        next_frame_at: tokio::time::Instant::now(),
     };
     let mut timeline = Vec::new();
 
@@ -138,8 +157,14 @@ pub async fn run_call(scenario: &Scenario, options: &CallOptions) -> Result<Call
             break;
         }
         timeline.push(json!({ "turn": index + 1, "at_ms": call.now_ms, "action": describe(turn) }));
+        // A turn that starts while the assistant is speaking has no reply to time, unless
+        // the server accepts it as a barge-in and clears the playback (see `receive`).
+        call.time_reply = call.playback.is_empty() && !call.mid_prompt;
+        call.turn_number = index + 1;
         call.act(turn, &options.audio_root).await?;
-        call.waiting_first_reply_since = Some(call.now_ms);
+        if call.time_reply && turn.keys.is_none() {
+            call.waiting_first_reply_since = Some(call.now_ms);
+        }
         call.assistant_frames_since_turn = 0;
     }
 
@@ -159,6 +184,7 @@ pub async fn run_call(scenario: &Scenario, options: &CallOptions) -> Result<Call
         stereo: call.stereo,
         timeline,
         turn_latencies_ms: call.turn_latencies_ms,
+        timed_turns: call.timed_turns,
         late_frames: call.late_frames,
         closed_by_server,
     })
@@ -247,6 +273,11 @@ impl PhoneCall {
                     "dtmf": { "track": "inbound_track", "digit": key.to_string() },
                 });
                 self.send(message).await?;
+                // The server replies to a key at once, often within the key's own frames,
+                // so the reply is timed from the key sent last.
+                if self.time_reply {
+                    self.waiting_first_reply_since = Some(self.now_ms);
+                }
                 for _ in 0..5 {
                     self.step(&[0; FRAME_SAMPLES]).await?;
                 }
@@ -314,11 +345,18 @@ impl PhoneCall {
         }
         self.now_ms += 20;
 
-        let tick = tokio::time::sleep(self.tick);
+        self.next_frame_at += self.tick;
+        let now = tokio::time::Instant::now();
+        if now > self.next_frame_at + self.tick * MAX_PACING_LAG_FRAMES {
+            self.next_frame_at = now;
+        }
+        let tick = tokio::time::sleep_until(self.next_frame_at);
         tokio::pin!(tick);
         loop {
+            // Messages first: a phone that is behind its clock must still read everything
+            // the server sent, or the server blocks on a full socket.
             tokio::select! {
-                _ = &mut tick => break,
+                biased;
                 message = self.socket.next() => match message {
                     None | Some(Ok(Message::Close(_))) => {
                         self.closed = true;
@@ -331,6 +369,7 @@ impl PhoneCall {
                     Some(Ok(Message::Text(text))) => self.receive(&text).await?,
                     Some(Ok(_)) => {}
                 },
+                _ = &mut tick => break,
             }
         }
         Ok(())
@@ -343,6 +382,7 @@ impl PhoneCall {
             Some(Playback::Frame(frame)) => {
                 if let Some(since) = self.waiting_first_reply_since.take() {
                     self.turn_latencies_ms.push(self.now_ms - since);
+                    self.timed_turns.push(self.turn_number);
                 }
                 self.last_assistant_ms = Some(self.now_ms + 20);
                 self.assistant_frames_since_turn += 1;
@@ -412,6 +452,7 @@ impl PhoneCall {
                     })
                     .collect();
                 self.mid_prompt = false;
+                self.time_reply = true;
                 for name in pending {
                     self.echo_mark(&name).await?;
                 }
