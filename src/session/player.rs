@@ -182,6 +182,23 @@ impl Player {
         self.late_frames
     }
 
+    /// Removes the queued prompts that have not started to play (none of their audio was
+    /// sent), keeping the one at the caller's ear; no clear is needed for them.
+    pub fn drop_unstarted(&mut self) -> Vec<String> {
+        let mut dropped = Vec::new();
+        let mut index = 0;
+        while index < self.queue.len() {
+            if index > 0 && self.queue[index].sent == 0 {
+                if let Some(playing) = self.queue.remove(index) {
+                    dropped.push(playing.prompt.label);
+                }
+            } else {
+                index += 1;
+            }
+        }
+        dropped
+    }
+
     /// Returns true while any queued prompt has not been reported as played.
     pub fn is_playing(&self) -> bool {
         !self.queue.is_empty()
@@ -244,6 +261,21 @@ mod tests {
         player.poll(300, &mut out);
 
         assert_eq!(player.late_frames(), 10, "200 ms of silence at the phone is 10 frames");
+    }
+
+    #[test]
+    fn drop_unstarted_keeps_current_prompt() {
+        let mut player = Player::new(100);
+        player.enqueue(prompt("current", 1_000, false));
+        player.enqueue(prompt("next", 500, true));
+        player.enqueue(prompt("later", 500, true));
+        let mut out = Vec::new();
+        player.poll(0, &mut out);
+
+        let dropped = player.drop_unstarted();
+
+        assert_eq!(dropped, ["next", "later"]);
+        assert_eq!(player.current_label(), Some("current"));
     }
 
     #[test]

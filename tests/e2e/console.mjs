@@ -7,7 +7,8 @@
 //   FAKE_AUDIO_WAV       WAV file Chromium plays as the microphone
 //   USER_DATA_DIR        fresh Chromium profile folder
 //   PLAYWRIGHT_MODULES   node_modules folder holding playwright-core
-//   CONSOLE_SCENARIO     "login" (pages and session) or "call" (a whole handed-over call)
+//   CONSOLE_SCENARIO     "login" (pages and session), "call" (a whole handed-over call) or
+//                        "replayed" (a call replayed over the media socket, agent side only)
 //   CONSOLE_SCREENSHOT_DIR   optional folder for PNG screenshots of the agent page
 //
 // Exits 0 when every check passes; prints the first failed check and exits 1 otherwise.
@@ -84,6 +85,10 @@ async function main() {
     if (scenario === "call") {
       const { checkCall } = await import("./console-call.mjs");
       await checkCall(page, check);
+    }
+    if (scenario === "replayed") {
+      const { checkReplayedCall } = await import("./console-replayed.mjs");
+      await checkReplayedCall(page, check);
     }
     await checkLogout(page);
     if (scenario === "call") {

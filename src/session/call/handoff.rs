@@ -87,7 +87,17 @@ impl CallSession {
                 self.queue_prompt(&[Segment::Clip("queue.callback_offer".to_owned())], true);
             }
             (HandoffUpdate::Connected { agent_name }, HandoffState::Waiting { .. } | HandoffState::Requested) => {
-                self.stop_hold_music();
+                // The call is answered: waiting messages still queued are skipped, and queue
+                // audio already playing is cut; a dialogue sentence in progress finishes.
+                if self.player.current_label().is_some_and(|label| label.starts_with("queue.")) {
+                    let reports = self.player.clear(self.now_ms);
+                    self.outputs.push(SessionOutput::Transport(TransportCommand::Clear));
+                    for report in &reports {
+                        self.journal_playback(report);
+                    }
+                } else {
+                    self.player.drop_unstarted();
+                }
                 self.handoff = HandoffState::Bridged { on_hold: false };
                 self.journal("agent_connected", json!({ "agent": agent_name }));
                 self.queue_prompt(&[Segment::Clip("queue.connecting".to_owned())], false);
