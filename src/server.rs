@@ -245,10 +245,17 @@ fn console_router(state: &AppState) -> anyhow::Result<axum::Router> {
     Ok(crate::web::console::router(console))
 }
 
-/// The built-in agent queue as the sessions see it.
-impl HandoffQueue for QueueService {
-    fn enqueue(&self, request: HandoffRequest) -> Result<(Box<dyn QueueTicket>, mpsc::UnboundedReceiver<HandoffEvent>), String> {
-        let (ticket, events) = QueueService::enqueue(self, request).map_err(|error| error.to_string())?;
+/// The built-in agent queue as the sessions see it, with the priority from the queue
+/// settings.
+struct BuiltInQueue {
+    service: QueueService,
+    config: crate::queue::QueueConfig,
+}
+
+impl HandoffQueue for BuiltInQueue {
+    fn enqueue(&self, mut request: HandoffRequest) -> Result<(Box<dyn QueueTicket>, mpsc::UnboundedReceiver<HandoffEvent>), String> {
+        request.priority = self.config.priority_for(&request.context);
+        let (ticket, events) = self.service.enqueue(request).map_err(|error| error.to_string())?;
         Ok((Box::new(ticket), events))
     }
 }
@@ -266,7 +273,9 @@ fn handoff_queue(config: &Config, queue: Option<&QueueService>) -> Option<Arc<dy
     use crate::transport::twilio::twiml::DialTarget;
 
     match config.handoff.mode {
-        HandoffMode::Queue => queue.map(|queue| Arc::new(queue.clone()) as Arc<dyn HandoffQueue>),
+        HandoffMode::Queue => {
+            queue.map(|service| Arc::new(BuiltInQueue { service: service.clone(), config: config.queue.clone() }) as Arc<dyn HandoffQueue>)
+        }
         HandoffMode::TwilioRedirect => {
             let handoff = &config.handoff;
             // Validation guarantees the SID, the token and exactly one target.

@@ -53,6 +53,7 @@ const SETTINGS: &[EnvSetting] = &[
     setting!("queue.offer_timeout_secs" => queue.offer_timeout_secs: parse_number::<u64>),
     setting!("queue.wrap_up_secs" => queue.wrap_up_secs: parse_number::<u64>),
     setting!("queue.estimated_handle_secs" => queue.estimated_handle_secs: parse_number::<u64>),
+    setting!("queue.high_priority_amount_cents" => queue.high_priority_amount_cents: parse_optional_cents),
     setting!("handoff.twilio_api_base_url" => handoff.twilio_api_base_url: parse_string),
     setting!("handoff.twilio_account_sid" => handoff.twilio_account_sid: parse_optional_string),
     setting!("handoff.dial_number" => handoff.dial_number: parse_optional_string),
@@ -81,6 +82,13 @@ fn parse_dialogue(name: &'static str, value: &str) -> Result<super::DialogueKind
         "demo" => Ok(super::DialogueKind::Demo),
         _ => Err(invalid(name, value, "debt or demo")),
     }
+}
+
+fn parse_optional_cents(name: &'static str, value: &str) -> Result<Option<i64>, ConfigError> {
+    if value.is_empty() {
+        return Ok(None);
+    }
+    value.parse::<i64>().map(Some).map_err(|_| invalid(name, value, "an amount in cents, or empty to turn it off"))
 }
 
 fn parse_handoff_mode(name: &'static str, value: &str) -> Result<super::HandoffMode, ConfigError> {
@@ -236,6 +244,7 @@ mod tests {
         ("queue.offer_timeout_secs", "15", "15"),
         ("queue.wrap_up_secs", "60", "60"),
         ("queue.estimated_handle_secs", "200", "200"),
+        ("queue.high_priority_amount_cents", "250000", "250000"),
         ("handoff.twilio_api_base_url", "http://127.0.0.1:9000", "\"http://127.0.0.1:9000\""),
         ("handoff.twilio_account_sid", "AC123", "\"AC123\""),
         ("handoff.dial_number", "+34910000000", "\"+34910000000\""),

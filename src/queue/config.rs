@@ -20,6 +20,9 @@ pub struct QueueConfig {
     pub wrap_up_secs: u64,
     /// Handle time assumed by the wait estimate until calls have ended in this process.
     pub estimated_handle_secs: u64,
+    /// Debt, in cents, from which a handed-off call of a verified caller waits with raised
+    /// priority (served before calls about smaller debts); `None` turns this off.
+    pub high_priority_amount_cents: Option<i64>,
 }
 
 impl Default for QueueConfig {
@@ -30,11 +33,22 @@ impl Default for QueueConfig {
             offer_timeout_secs: 20,
             wrap_up_secs: 30,
             estimated_handle_secs: 300,
+            high_priority_amount_cents: Some(100_000),
         }
     }
 }
 
 impl QueueConfig {
+    /// Returns the priority of a handed-off call from its context card: 1 when the verified
+    /// debt (`amount_cents`) reaches `high_priority_amount_cents`, else 0.
+    pub fn priority_for(&self, context: &serde_json::Value) -> i32 {
+        let amount = context.get("amount_cents").and_then(serde_json::Value::as_i64);
+        match (self.high_priority_amount_cents, amount) {
+            (Some(threshold), Some(amount)) if amount >= threshold => 1,
+            _ => 0,
+        }
+    }
+
     // A zero interval would make the timer task send position updates in a busy loop.
     pub(super) fn position_interval(&self) -> Duration {
         Duration::from_secs(self.position_interval_secs.max(1))
@@ -50,5 +64,26 @@ impl QueueConfig {
 
     pub(super) fn wrap_up(&self) -> Duration {
         Duration::from_secs(self.wrap_up_secs)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn large_verified_debt_raises_priority() {
+        let config = QueueConfig::default();
+
+        assert_eq!(config.priority_for(&serde_json::json!({ "amount_cents": 123_456 })), 1);
+        assert_eq!(config.priority_for(&serde_json::json!({ "amount_cents": 8_710 })), 0);
+        assert_eq!(config.priority_for(&serde_json::json!({ "verification": "not_verified" })), 0);
+    }
+
+    #[test]
+    fn priority_threshold_can_be_off() {
+        let config = QueueConfig { high_priority_amount_cents: None, ..QueueConfig::default() };
+
+        assert_eq!(config.priority_for(&serde_json::json!({ "amount_cents": 10_000_000 })), 0);
     }
 }
