@@ -310,6 +310,17 @@ impl PhoneCall {
         });
         // The server may already have closed; a failed send then changes nothing.
         let _ = self.send(stop).await;
+
+        // Like Twilio, let the server end the call and close first. Closing at once with
+        // its media still unread would reset the TCP connection, and a reset can discard
+        // the `stop` before the server reads it.
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(2);
+        loop {
+            match tokio::time::timeout_at(deadline, self.socket.next()).await {
+                Ok(Some(Ok(Message::Close(_)))) | Ok(None) | Ok(Some(Err(_))) | Err(_) => break,
+                Ok(Some(Ok(_))) => {}
+            }
+        }
         let _ = self.socket.close(None).await;
         self.closed = true;
         Ok(())
