@@ -475,7 +475,7 @@ impl CallDriver {
         let Some(ticket) = self.ticket.take() else { return };
         let reason = match exit {
             QueueExit::CallerHungUp => LeaveReason::CallerHungUp,
-            QueueExit::CallbackRequested => LeaveReason::CallbackRequested { window: "lo antes posible".to_owned() },
+            QueueExit::CallbackRequested { window } => LeaveReason::CallbackRequested { window },
         };
         ticket.leave(reason);
     }

@@ -42,8 +42,9 @@ pub enum HandoffUpdate {
 pub enum QueueExit {
     /// The caller hung up.
     CallerHungUp,
-    /// The caller accepted a callback.
-    CallbackRequested,
+    /// The caller accepted a callback in this time window (`asap`, `tomorrow_morning`,
+    /// `tomorrow_afternoon`).
+    CallbackRequested { window: String },
 }
 
 /// Stage of the call's handoff.
@@ -55,6 +56,8 @@ pub(super) enum HandoffState {
     Requested,
     /// Waiting for an agent, with hold audio.
     Waiting { callback_offered: bool },
+    /// The caller accepted a callback and is choosing when (still in the queue).
+    ChoosingCallbackWindow,
     /// Talking to an agent.
     Bridged { on_hold: bool },
     /// The platform took the call to another destination; the stream is about to stop.
@@ -188,9 +191,23 @@ impl CallSession {
     pub(super) fn handoff_digit(&mut self, digit: char) -> bool {
         match self.handoff {
             HandoffState::None => false,
+            HandoffState::ChoosingCallbackWindow => {
+                let window = match digit {
+                    '1' => "asap",
+                    '2' => "tomorrow_morning",
+                    '3' => "tomorrow_afternoon",
+                    _ => return true,
+                };
+                self.accept_callback(window);
+                true
+            }
             HandoffState::Waiting { callback_offered: true } => {
                 match digit {
-                    '1' => self.accept_callback(),
+                    '1' => {
+                        self.stop_hold_music();
+                        self.handoff = HandoffState::ChoosingCallbackWindow;
+                        self.queue_prompt(&[Segment::Clip("queue.callback_window".to_owned())], true);
+                    }
                     '2' => {
                         self.stop_hold_music();
                         self.handoff = HandoffState::Waiting { callback_offered: false };
@@ -207,7 +224,7 @@ impl CallSession {
     /// Returns the queue exit to report when the caller hangs up during the handoff.
     pub(super) fn handoff_exit_on_hangup(&mut self) -> Option<QueueExit> {
         match self.handoff {
-            HandoffState::Requested | HandoffState::Waiting { .. } | HandoffState::Bridged { .. } => {
+            HandoffState::Requested | HandoffState::Waiting { .. } | HandoffState::ChoosingCallbackWindow | HandoffState::Bridged { .. } => {
                 self.handoff = HandoffState::Finished;
                 Some(QueueExit::CallerHungUp)
             }
@@ -223,11 +240,18 @@ impl CallSession {
         }
     }
 
-    fn accept_callback(&mut self) {
-        self.stop_hold_music();
+    fn accept_callback(&mut self, window: &str) {
+        if self.player.is_playing() {
+            let reports = self.player.clear(self.now_ms);
+            self.outputs.push(SessionOutput::Transport(TransportCommand::Clear));
+            for report in &reports {
+                self.journal_playback(report);
+            }
+        }
         self.handoff = HandoffState::Finished;
-        self.outputs.push(SessionOutput::LeaveQueue(QueueExit::CallbackRequested));
-        let outcome = Outcome::new(OutcomeKind::CallbackRequested, "queue");
+        self.outputs.push(SessionOutput::LeaveQueue(QueueExit::CallbackRequested { window: window.to_owned() }));
+        let mut outcome = Outcome::new(OutcomeKind::CallbackRequested, "queue");
+        outcome.reason = Some(window.to_owned());
         self.journal("outcome", json!({ "kind": outcome.kind, "step": outcome.step }));
         self.outputs.push(SessionOutput::SaveOutcome(outcome));
         self.queue_prompt(&[Segment::Clip("queue.callback_confirmed".to_owned())], false);

@@ -61,6 +61,7 @@ fn library() -> Arc<PromptLibrary> {
         ("queue.agent_left", 100),
         ("queue.unavailable", 100),
         ("queue.keep_waiting", 100),
+        ("queue.callback_window", 200),
     ];
     for (index, (id, ms)) in lengths.iter().enumerate() {
         clips.insert((*id).to_owned(), Arc::from(vec![100 + index as i16; ms * 8]));
@@ -259,10 +260,13 @@ fn max_wait_offers_callback() {
     harness.update(HandoffUpdate::MaxWaitReached);
     harness.run_ms(100);
     harness.key('1');
+    harness.run_ms(100);
+    assert!(harness.take(|output| matches!(output, SessionOutput::LeaveQueue(_))).is_empty(), "the caller picks a time first");
+    harness.key('2');
     harness.run_ms(400);
 
     let exits = harness.take(|output| matches!(output, SessionOutput::LeaveQueue(_)));
-    assert_eq!(exits, vec![SessionOutput::LeaveQueue(QueueExit::CallbackRequested)]);
+    assert_eq!(exits, vec![SessionOutput::LeaveQueue(QueueExit::CallbackRequested { window: "tomorrow_morning".into() })]);
     let outcomes = harness.take(|output| matches!(output, SessionOutput::SaveOutcome(_)));
     assert_eq!(outcomes.len(), 1);
     let hangups = harness.take(|output| matches!(output, SessionOutput::Hangup { .. }));
