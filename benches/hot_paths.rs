@@ -235,6 +235,7 @@ impl SessionBench {
             barge_in_threshold_boost_db: 10.0,
             vad: VadConfig::default(),
             speech_available: true,
+            queue_phrases: Arc::default(),
         };
         let context = CallContext { call_sid: "CA-bench".to_owned(), speech_available: true, ..CallContext::default() };
         let dialogue = DemoDialogue::new(YesNoPhrases { yes: vec!["sí".to_owned()], no: vec!["no".to_owned()] });

@@ -151,6 +151,7 @@ impl Server {
                 barge_in_threshold_boost_db: audio.barge_in_threshold_boost_db,
                 vad: Default::default(),
                 speech_available: model.is_some(),
+                queue_phrases: Arc::new(load_queue_phrases(&locale_dir.join("grammars").join("queue.toml"))),
             },
             journal,
             metrics: Arc::new(Metrics::new()),
@@ -292,6 +293,17 @@ fn handoff_queue(config: &Config, queue: Option<&QueueService>) -> Option<Arc<dy
                 caller_id: handoff.caller_id.clone(),
             };
             Some(Arc::new(Arc::new(TwilioRedirect::new(settings))))
+        }
+    }
+}
+
+/// Loads the voice answers for callers waiting in the queue; without the file only keys work.
+fn load_queue_phrases(path: &Path) -> crate::session::call::QueuePhrases {
+    match crate::session::call::QueuePhrases::load(path) {
+        Ok(phrases) => phrases,
+        Err(error) => {
+            warn!(%error, "callers in the queue can answer by keypad only");
+            crate::session::call::QueuePhrases::default()
         }
     }
 }

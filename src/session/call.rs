@@ -21,6 +21,8 @@ use crate::transport::{TransportCommand, TransportEvent};
 use super::listener::{Listener, ListenerConfig, TurnEvent};
 
 mod handoff;
+
+pub use handoff::QueuePhrases;
 #[cfg(test)]
 mod tests;
 
@@ -41,6 +43,8 @@ pub struct SessionConfig {
     pub vad: VadConfig,
     /// Whether a speech recogniser is available; without one the call is keypad-only.
     pub speech_available: bool,
+    /// Voice answers understood while the caller waits for a person.
+    pub queue_phrases: Arc<QueuePhrases>,
 }
 
 /// Audio for prompt segments, decoded to 8 kHz once and shared by every call.
@@ -223,6 +227,10 @@ impl CallSession {
         if !utterance.text.trim().is_empty() {
             self.add_transcript("caller", utterance.text.clone());
         }
+        if self.is_handed_off() {
+            self.handoff_utterance(&utterance.text);
+            return;
+        }
         let event = if utterance.text.trim().is_empty() {
             DialogueEvent::NoMatch
         } else {
@@ -320,6 +328,7 @@ impl CallSession {
                 self.awaiting_reply_since_ms = Some(self.now_ms);
                 self.listen = None;
             }
+            TurnEvent::NoInput if self.is_handed_off() => self.listen_while_waiting(),
             TurnEvent::NoInput => {
                 self.listen = None;
                 self.journal("no_input", json!({}));

@@ -6,13 +6,67 @@
 //! queue does as [`HandoffUpdate`]s and carries out [`SessionOutput::LeaveQueue`] and
 //! [`SessionOutput::ToAgent`].
 
+use serde::Deserialize;
 use serde_json::json;
 
 use crate::dialogue::outcome::{Outcome, OutcomeKind};
-use crate::dialogue::{Segment, Transfer, speak};
+use crate::dialogue::{DtmfSpec, ListenSpec, Segment, Transfer, speak};
 use crate::transport::TransportCommand;
 
 use super::{CallSession, SessionOutput};
+
+/// Voice answers understood while the caller waits for a person, by meaning, from the
+/// locale's `grammars/queue.toml`. The recogniser gets them as its grammar, so hold audio
+/// or line noise cannot turn into anything else.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct QueuePhrases {
+    /// Accepts a callback ("llámenme").
+    pub callback: Vec<String>,
+    /// Keeps waiting ("sigo esperando").
+    pub keep_waiting: Vec<String>,
+    /// Callback as soon as possible.
+    pub asap: Vec<String>,
+    /// Callback tomorrow morning.
+    pub tomorrow_morning: Vec<String>,
+    /// Callback tomorrow afternoon.
+    pub tomorrow_afternoon: Vec<String>,
+}
+
+impl QueuePhrases {
+    /// Loads the phrases from a TOML file.
+    pub fn load(path: &std::path::Path) -> Result<Self, String> {
+        let text = std::fs::read_to_string(path).map_err(|error| format!("failed to read {}: {error}", path.display()))?;
+        toml::from_str(&text).map_err(|error| format!("invalid queue phrases in {}: {error}", path.display()))
+    }
+
+    fn grammar(&self) -> Vec<String> {
+        [&self.callback, &self.keep_waiting, &self.asap, &self.tomorrow_morning, &self.tomorrow_afternoon]
+            .into_iter()
+            .flatten()
+            .cloned()
+            .collect()
+    }
+
+    /// Returns the key a phrase stands for in the current menu: 1 or 2 for the callback
+    /// offer, 1 to 3 for the callback window.
+    fn key_for(&self, text: &str, choosing_window: bool) -> Option<char> {
+        let text = text.trim();
+        let matches = |phrases: &[String]| phrases.iter().any(|phrase| phrase == text);
+        if choosing_window {
+            return [(&self.asap, '1'), (&self.tomorrow_morning, '2'), (&self.tomorrow_afternoon, '3')]
+                .into_iter()
+                .find_map(|(phrases, key)| matches(phrases).then_some(key));
+        }
+        if matches(&self.callback) {
+            Some('1')
+        } else if matches(&self.keep_waiting) {
+            Some('2')
+        } else {
+            None
+        }
+    }
+}
 
 /// Catalog clip looped while the caller waits.
 const HOLD_MUSIC: &str = "queue.hold_music";
@@ -88,6 +142,7 @@ impl CallSession {
                 self.stop_hold_music();
                 self.handoff = HandoffState::Waiting { callback_offered: true };
                 self.queue_prompt(&[Segment::Clip("queue.callback_offer".to_owned())], true);
+                self.listen_while_waiting();
             }
             (HandoffUpdate::Connected { agent_name }, HandoffState::Waiting { .. } | HandoffState::Requested) => {
                 // The call is answered: waiting messages still queued are skipped, and queue
@@ -174,11 +229,12 @@ impl CallSession {
         self.outputs.push(SessionOutput::Transfer(transfer));
     }
 
-    /// Handles a caller frame during the handoff; returns false when the dialogue's
-    /// turn-taking should handle it instead.
+    /// Handles a caller frame during the handoff; returns false when turn-taking should
+    /// handle it instead (the dialogue's, or the short queue grammar after a callback offer).
     pub(super) fn handoff_audio(&mut self, frame: &[i16]) -> bool {
         match self.handoff {
             HandoffState::None => false,
+            HandoffState::Waiting { callback_offered: true } | HandoffState::ChoosingCallbackWindow => !self.config.speech_available,
             HandoffState::Bridged { on_hold: false } => {
                 self.outputs.push(SessionOutput::ToAgent(frame.to_vec()));
                 true
@@ -207,6 +263,7 @@ impl CallSession {
                         self.stop_hold_music();
                         self.handoff = HandoffState::ChoosingCallbackWindow;
                         self.queue_prompt(&[Segment::Clip("queue.callback_window".to_owned())], true);
+                        self.listen_while_waiting();
                     }
                     '2' => {
                         self.stop_hold_music();
@@ -218,6 +275,38 @@ impl CallSession {
                 true
             }
             _ => true,
+        }
+    }
+
+    /// Listens for the short queue grammar (and keys) after a callback offer; speech over
+    /// hold audio is not listened to before that.
+    pub(super) fn listen_while_waiting(&mut self) {
+        if !self.config.speech_available {
+            return;
+        }
+        let spec = ListenSpec {
+            grammar: Some(self.config.queue_phrases.grammar()),
+            dtmf: DtmfSpec::default(),
+            // The caller may think about it; silence is no reason to end anything here.
+            no_input_timeout_ms: 60_000,
+            max_utterance_ms: 5_000,
+        };
+        self.listener.listen(u64::from(spec.no_input_timeout_ms), u64::from(spec.max_utterance_ms));
+        if !self.player.is_playing() {
+            self.listener.prompts_finished(self.now_ms);
+        }
+        self.listen = Some(spec);
+    }
+
+    /// Handles what the caller said after a callback offer, as the key it stands for.
+    pub(super) fn handoff_utterance(&mut self, text: &str) {
+        let choosing_window = self.handoff == HandoffState::ChoosingCallbackWindow;
+        match self.config.queue_phrases.key_for(text, choosing_window) {
+            Some(key) => {
+                self.journal("handoff_voice", json!({ "text": text, "key": key.to_string() }));
+                self.handoff_digit(key);
+            }
+            None => self.listen_while_waiting(),
         }
     }
 

@@ -6,7 +6,7 @@ use std::collections::{HashMap, VecDeque};
 use std::sync::Arc;
 
 use super::*;
-use crate::dialogue::{DialogueEvent, Prompt};
+use crate::dialogue::{DialogueEvent, Prompt, Utterance};
 use crate::prompts::library::PromptLibrary;
 
 /// A dialogue that greets, asks, and hands the caller to a person on key 0.
@@ -76,6 +76,13 @@ fn config() -> SessionConfig {
         barge_in_threshold_boost_db: 10.0,
         vad: VadConfig::default(),
         speech_available: false,
+        queue_phrases: Arc::new(QueuePhrases {
+            callback: vec!["llámenme".into()],
+            keep_waiting: vec!["sigo esperando".into()],
+            asap: vec!["lo antes posible".into()],
+            tomorrow_morning: vec!["por la mañana".into()],
+            tomorrow_afternoon: vec!["por la tarde".into()],
+        }),
     }
 }
 
@@ -299,4 +306,49 @@ fn agent_hangup_ends_call() {
 
     let hangups = harness.take(|output| matches!(output, SessionOutput::Hangup { .. }));
     assert_eq!(hangups, vec![SessionOutput::Hangup { reason: "agent_hangup".into() }]);
+}
+
+/// Reports an utterance as the recogniser's result for speech the caller just finished.
+fn say(harness: &mut Harness, text: &str) {
+    harness.session.recognizing = true;
+    let utterance = Utterance { text: text.into(), confidence: 0.9, alternatives: Vec::new() };
+    harness.session.handle_recognition(utterance, 800, 20);
+    harness.collect();
+}
+
+#[test]
+fn callback_accepted_by_voice() {
+    let mut harness = Harness::new();
+    harness.session.config.speech_available = true;
+    harness.key('0');
+    harness.update(HandoffUpdate::Position { position: 3, estimated_wait_secs: 300 });
+    harness.run_ms(600);
+    harness.update(HandoffUpdate::MaxWaitReached);
+    harness.run_ms(100);
+
+    let offer_grammar = harness.session.listen.as_ref().and_then(|listen| listen.grammar.clone()).expect("listening after the offer");
+    assert!(offer_grammar.contains(&"llámenme".to_owned()), "{offer_grammar:?}");
+    say(&mut harness, "llámenme");
+    harness.run_ms(100);
+    say(&mut harness, "por la tarde");
+    harness.run_ms(400);
+
+    let exits = harness.take(|output| matches!(output, SessionOutput::LeaveQueue(_)));
+    assert_eq!(exits, vec![SessionOutput::LeaveQueue(QueueExit::CallbackRequested { window: "tomorrow_afternoon".into() })]);
+    assert!(harness.journal_kinds().contains(&"handoff_voice"));
+}
+
+#[test]
+fn unknown_words_while_waiting_change_nothing() {
+    let mut harness = Harness::new();
+    harness.session.config.speech_available = true;
+    harness.key('0');
+    harness.update(HandoffUpdate::Position { position: 1, estimated_wait_secs: 30 });
+    harness.update(HandoffUpdate::MaxWaitReached);
+
+    say(&mut harness, "quién es");
+    harness.run_ms(400);
+
+    assert!(harness.take(|output| matches!(output, SessionOutput::LeaveQueue(_))).is_empty());
+    assert!(harness.session.listen.is_some(), "still listening for an answer to the offer");
 }
