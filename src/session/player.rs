@@ -6,8 +6,9 @@
 //! of each prompt has reached the caller's ear, and it never sends more than `lead_ms` of
 //! audio ahead of it. Every prompt ends with a marker; the platform reports the marker once
 //! the prompt has finished playing. After a clear the platform also reports every pending
-//! marker at once: those reports are expected and ignored, because the clear already
-//! decided how much of each prompt was heard.
+//! marker at once. The clear has already dropped those prompts and reported how much of
+//! each was heard, and new prompts get new marker names, so those late reports match
+//! nothing and are ignored.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
@@ -70,8 +71,6 @@ pub struct Player {
     next_marker: u64,
     /// Call time at which everything sent so far will have finished playing.
     playout_end_ms: u64,
-    /// Markers sent before a clear, whose (meaningless) reports are still expected.
-    cleared_markers: Vec<String>,
     /// Frames sent after the phone had already run out of audio in the middle of a prompt.
     late_frames: u64,
 }
@@ -84,7 +83,6 @@ impl Player {
             queue: VecDeque::new(),
             next_marker: 1,
             playout_end_ms: 0,
-            cleared_markers: Vec::new(),
             late_frames: 0,
         }
     }
@@ -136,13 +134,8 @@ impl Player {
     }
 
     /// Handles a marker reported by the platform. Returns the report of the prompt it
-    /// closes, or `None` for a marker that a clear already accounted for.
+    /// closes, or `None` for a marker of a prompt a clear already dropped.
     pub fn marker_reached(&mut self, name: &str) -> Option<PlaybackReport> {
-        if let Some(index) = self.cleared_markers.iter().position(|cleared| cleared == name) {
-            self.cleared_markers.swap_remove(index);
-            return None;
-        }
-
         let index = self.queue.iter().position(|playing| playing.marker == name)?;
         // Markers come back in order, so every prompt before this one has finished too.
         let mut report = None;
@@ -162,9 +155,6 @@ impl Player {
     pub fn clear(&mut self, now_ms: u64) -> Vec<PlaybackReport> {
         let mut reports = Vec::new();
         for playing in self.queue.drain(..) {
-            if playing.marker_sent {
-                self.cleared_markers.push(playing.marker.clone());
-            }
             let sent_ms = duration_ms(playing.sent);
             let heard_ms = match playing.playout_start_ms {
                 Some(start) => now_ms.saturating_sub(start).min(sent_ms),

@@ -209,6 +209,18 @@ fn transfer_happens_once() {
 }
 
 #[test]
+fn repeated_transfer_action_ignored() {
+    let mut harness = Harness::new();
+    let transfer = Transfer { reason: "requested".into(), context: serde_json::json!({}) };
+
+    harness.session.apply_actions(vec![Action::Transfer(transfer.clone()), Action::Transfer(transfer)]);
+    harness.collect();
+
+    let transfers = harness.take(|output| matches!(output, SessionOutput::Transfer(_)));
+    assert_eq!(transfers.len(), 1, "a dialogue asking twice still transfers once");
+}
+
+#[test]
 fn waiting_caller_hears_hold_music_then_agent() {
     let mut harness = Harness::new();
     harness.key('0');
