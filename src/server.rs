@@ -191,13 +191,13 @@ impl Server {
         Ok(Self { listener, state, shutdown })
     }
 
-    /// The built-in agent queue, when handoffs go to it (the console and tests drive the
-    /// agent side through it).
+    /// Returns the built-in agent queue, when handoffs go to it (the console and tests
+    /// drive the agent side through it).
     pub fn queue(&self) -> Option<QueueService> {
         self.state.queue.clone()
     }
 
-    /// The address the server listens on.
+    /// Returns the address the server listens on.
     pub fn local_addr(&self) -> std::io::Result<SocketAddr> {
         self.listener.local_addr()
     }
@@ -302,7 +302,7 @@ fn load_queue_phrases(path: &Path) -> crate::session::call::QueuePhrases {
     match crate::session::call::QueuePhrases::load(path) {
         Ok(phrases) => phrases,
         Err(error) => {
-            warn!(%error, "callers in the queue can answer by keypad only");
+            warn!(%error, "queue phrases not loaded; callers in the queue can use the keypad only");
             crate::session::call::QueuePhrases::default()
         }
     }

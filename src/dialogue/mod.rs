@@ -14,7 +14,7 @@ pub mod payment;
 pub mod policy;
 pub mod speak;
 
-/// What the session knows about a call when the dialogue starts.
+/// Call details available to the dialogue when it starts.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct CallContext {
     /// The platform's call id.
@@ -41,11 +41,11 @@ pub struct Utterance {
 /// Something that happened on the call, reported to the dialogue.
 #[derive(Debug, Clone, PartialEq)]
 pub enum DialogueEvent {
-    /// The caller said something the recogniser transcribed.
+    /// The recogniser transcribed the caller's speech.
     Utterance(Utterance),
     /// The caller keyed digits, collected as the last [`ListenSpec`] asked.
     Digits(String),
-    /// The caller said and keyed nothing before the no-input timeout.
+    /// The caller neither spoke nor keyed anything before the no-input timeout.
     NoInput,
     /// The caller spoke but the recogniser found no words (or only `[unk]`).
     NoMatch,
@@ -53,7 +53,7 @@ pub enum DialogueEvent {
     HangUp,
 }
 
-/// Something the dialogue asks the session to do.
+/// Request from the dialogue to the session.
 #[derive(Debug, Clone, PartialEq)]
 pub enum Action {
     /// Play a prompt to the caller.
@@ -70,7 +70,7 @@ pub enum Action {
     SendPaymentLink(outcome::PaymentLinkRequest),
     /// End the call after the queued prompts have played.
     Hangup {
-        /// Why the dialogue ended the call, stored as the call's end reason.
+        /// Reason the dialogue ended the call, stored as the call's end reason.
         reason: String,
     },
 }
@@ -102,7 +102,7 @@ pub enum Segment {
     Pause(u32),
 }
 
-/// How to listen for the caller's answer.
+/// Listening settings for the caller's reply.
 #[derive(Debug, Clone, PartialEq)]
 pub struct ListenSpec {
     /// Phrases the recogniser may return; `None` means free recognition.
@@ -111,7 +111,7 @@ pub struct ListenSpec {
     pub dtmf: DtmfSpec,
     /// Time to wait for the caller to start answering, in milliseconds.
     pub no_input_timeout_ms: u32,
-    /// Longest utterance accepted, in milliseconds.
+    /// Maximum utterance length, in milliseconds.
     pub max_utterance_ms: u32,
 }
 
@@ -135,9 +135,10 @@ impl Default for DtmfSpec {
 /// A handoff to a human agent.
 #[derive(Debug, Clone, PartialEq, Serialize)]
 pub struct Transfer {
-    /// Why the call goes to a person (`requested`, `no_progress`, ...).
+    /// Reason the call goes to a person (`requested`, `no_progress`, ...).
     pub reason: String,
-    /// What the agent sees before accepting: account, verification, offers, agreements.
+    /// Context card shown to the agent before accepting: account, verification, offers,
+    /// agreements.
     pub context: serde_json::Value,
 }
 

@@ -29,12 +29,12 @@ pub use error::QueueError;
 pub use service::{AUDIO_LINK_FRAMES, AgentSnapshot, QueueService, Ticket};
 pub use stats::{ANSWER_TARGET_SECS, AgentCounts, QueueStats};
 
-/// What the session knows when it hands a call over.
+/// Call details the session passes when it hands a call over.
 #[derive(Debug, Clone, PartialEq)]
 pub struct HandoffRequest {
     /// The platform's call id.
     pub call_sid: String,
-    /// Why the call goes to a person (`requested`, `no_progress`, `dispute`, ...).
+    /// Reason the call goes to a person (`requested`, `no_progress`, `dispute`, ...).
     pub reason: String,
     /// The context card the agent sees before accepting (account, verification, offers,
     /// agreements, transcript so far).
@@ -90,7 +90,7 @@ pub struct AgentLink {
     pub from_agent: mpsc::Receiver<Vec<i16>>,
 }
 
-/// How a waiting call left the queue without reaching an agent.
+/// Reason a waiting call left the queue without reaching an agent.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum LeaveReason {
     /// The caller hung up (recorded as abandoned, with the wait time).

@@ -288,8 +288,8 @@ impl CallSession {
         let boost = if playing { self.config.barge_in_threshold_boost_db } else { 0.0 };
         self.vad.set_threshold_boost_db(boost);
         let class = self.vad.classify(&frame);
-        // Without a recogniser speech cannot answer, and over a protected prompt it cannot
-        // interrupt; in both cases the listener sees silence.
+        // Without a recogniser speech cannot be understood, and over a protected prompt it
+        // must not interrupt, so in both cases the listener gets silence.
         let protected = playing && !self.player.is_interruptible();
         let speech = class.speech && self.config.speech_available && !protected;
 

